@@ -62,7 +62,7 @@ def parse_checksum(checksum: str | None) -> tuple[str, str] | None:
 
 
 def _progress_bar(total: int | None, name: str, enabled: bool):
-    from tqdm.auto import tqdm
+    from tqdm import tqdm  # the text bar: tqdm.auto would need ipywidgets in Jupyter
 
     return tqdm(
         total=total,

