@@ -26,7 +26,6 @@ HERMETIC_DEFAULTS = {
     "OMP_NUM_THREADS": "1",  # two kernels share two cores: one thread each
     "MKL_NUM_THREADS": "1",
     "OPENBLAS_NUM_THREADS": "1",
-    "MPLBACKEND": "agg",
     "PYDEVD_DISABLE_FILE_VALIDATION": "1",  # silences a debugger warning in every kernel
 }
 OUTPUT_TIMEOUT_S = 60  # nbval waits only 5 s for a cell's output after it replied

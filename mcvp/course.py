@@ -103,12 +103,19 @@ def _synced_notebook(root: Path, nb: Path) -> str:
     return nbformat.writes(notebook) + "\n"
 
 
+def _synced_contributing(root: Path) -> str:
+    """CONTRIBUTING.md shows the install cell, so it names the repository too."""
+    return _PIP_URL.sub(pip_source(), (root / "CONTRIBUTING.md").read_text(encoding="utf-8"))
+
+
 def sync(root: Path, check: bool = False) -> list[str]:
     """Bring the README course map and every notebook's links up to date.
 
     Returns the files that were (or, with ``check=True``, would be) changed.
     """
     wanted = {root / "README.md": _synced_readme(root)}
+    if (root / "CONTRIBUTING.md").exists():
+        wanted[root / "CONTRIBUTING.md"] = _synced_contributing(root)
     for nb in notebooks(root):
         wanted[root / nb] = _synced_notebook(root, nb)
     changed = []

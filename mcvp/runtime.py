@@ -46,7 +46,7 @@ def budget(value: T, smoke: T) -> T:
     return smoke if is_smoke() else value
 
 
-def seed_everything(seed: int = 0) -> int:
+def seed_everything(seed: int = 0) -> None:
     """Seed Python, NumPy and (if installed) PyTorch on every device, for repeatable runs."""
     os.environ["PYTHONHASHSEED"] = str(seed)
     random.seed(seed)
@@ -54,9 +54,8 @@ def seed_everything(seed: int = 0) -> int:
     try:
         import torch
     except ImportError:  # Chapter 1 runs on NumPy alone
-        return seed
+        return
     torch.manual_seed(seed)  # also seeds every CUDA device
-    return seed
 
 
 def get_device(prefer: str | None = None):
