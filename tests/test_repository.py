@@ -28,6 +28,13 @@ def test_readme_lists_exactly_the_notebooks_that_exist():
     assert linked == {nb.as_posix() for nb in course.notebooks(ROOT)}
 
 
+def test_notebook_order_lists_exactly_the_notebooks_that_exist():
+    for chapter in course.CHAPTERS:
+        found = {p.stem for p in (ROOT / chapter).glob("*.ipynb")}
+        listed = course.NOTEBOOK_ORDER.get(chapter, ())
+        assert found == set(listed), f"update NOTEBOOK_ORDER[{chapter!r}] in mcvp/course.py"
+
+
 def test_readme_test_command_is_what_ci_runs():
     assert f"\n{TEST_COMMAND}\n" in (ROOT / "README.md").read_text()
     assert TEST_COMMAND in (ROOT / ".ci" / "run").read_text()
