@@ -26,11 +26,15 @@ import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from mcvp.download import DownloadError, download, extract, is_offline
 from mcvp.runtime import env_flag, is_smoke, record
+
+if TYPE_CHECKING:
+    import torch
 
 MARKER = ".mcvp-source.json"  # written into each folder the cache holds: where it came from
 
@@ -63,6 +67,15 @@ class Dataset:
 
 
 DATASETS: dict[str, Dataset] = {}
+SOURCES: dict[str, str] = {}  # where fetch() found each dataset in this process
+
+
+def is_standin(name: str) -> bool:
+    """True when :func:`fetch` served dataset ``name`` as a synthetic stand-in.
+
+    Notebooks use it to check thresholds that only real data can meet, only on real data.
+    """
+    return SOURCES.get(name) == "stand-in"
 
 
 def register(dataset: Dataset) -> Dataset:
@@ -223,6 +236,7 @@ STANDIN_BANNER = """\
 def _found(dataset: Dataset, folder: Path, source: str, verbose: bool) -> Path:
     if not dataset.is_ready(folder):  # e.g. a half-copied folder put in the cache by hand
         raise DownloadError(f"{folder} is incomplete: delete it and run again")
+    SOURCES[dataset.name] = source
     record(f"data_source.{dataset.name}", source)
     if verbose:
         if source == "stand-in":
@@ -327,3 +341,24 @@ register(
         make_standin=make_fashion_mnist_standin,
     )
 )
+
+
+@dataclass(frozen=True)
+class FashionMNISTTensors:
+    """FashionMNIST as tensors: images uint8 (N, 28, 28), labels int64 (N,)."""
+
+    train_images: torch.Tensor
+    train_labels: torch.Tensor
+    test_images: torch.Tensor
+    test_labels: torch.Tensor
+    classes: tuple[str, ...] = FASHION_CLASSES
+
+
+def load_fashion_mnist() -> FashionMNISTTensors:
+    """Fetch FashionMNIST and read both splits with torchvision, as whole tensors."""
+    from torchvision.datasets import FashionMNIST
+
+    root = fetch("FashionMNIST").parent  # torchvision wants the folder that holds FashionMNIST/
+    train = FashionMNIST(root, train=True, download=False)
+    test = FashionMNIST(root, train=False, download=False)
+    return FashionMNISTTensors(train.data, train.targets, test.data, test.targets)
