@@ -53,6 +53,7 @@ NOTEBOOK_ORDER = {
     "Chapter03": (  # more to come (issue 4)
         "Preparing_our_data",
         "Steps_to_build_a_neural_network_on_FashionMNIST",
+        "Scaling_the_dataset",
     ),
 }
 
