@@ -54,6 +54,7 @@ NOTEBOOK_ORDER = {
         "Preparing_our_data",
         "Steps_to_build_a_neural_network_on_FashionMNIST",
         "Scaling_the_dataset",
+        "Varying_batch_size",
     ),
 }
 
