@@ -55,6 +55,7 @@ NOTEBOOK_ORDER = {
         "Steps_to_build_a_neural_network_on_FashionMNIST",
         "Scaling_the_dataset",
         "Varying_batch_size",
+        "Varying_loss_optimizer",
     ),
 }
 
