@@ -50,12 +50,21 @@ NOTEBOOK_ORDER = {
         "Sequential_method_to_build_a_neural_network",
         "save_and_load_pytorch_model",
     ),
-    "Chapter03": (  # more to come (issue 4)
+    "Chapter03": (
+        "Inspecting_grayscale_images",
+        "Inspecting_color_images",
         "Preparing_our_data",
         "Steps_to_build_a_neural_network_on_FashionMNIST",
         "Scaling_the_dataset",
         "Varying_batch_size",
         "Varying_loss_optimizer",
+        "Varying_learning_rate_on_scaled_data",
+        "Varying_learning_rate_on_non_scaled_data",
+        "Learning_rate_annealing",
+        "Impact_of_building_a_deeper_neural_network",
+        "Batch_normalization",
+        "Impact_of_dropout",
+        "Impact_of_regularization",
     ),
 }
 
