@@ -82,12 +82,14 @@ def download(
     *,
     timeout: float = 60,
     progress: bool = True,
+    headers: dict[str, str] | None = None,
 ) -> Path:
     """Download ``url`` to ``dest`` atomically and verify its checksum.
 
     The bytes go to a temporary file next to ``dest``, which is renamed into place only once the
     whole file arrived and matches ``checksum``; on any failure no partial file is left behind.
     Raises :class:`OfflineError` before touching the network when ``MCVP_OFFLINE=1``.
+    ``headers`` are sent with the request (e.g. a login); they never appear in messages.
     """
     dest = Path(dest)
     if is_offline():
@@ -98,7 +100,8 @@ def download(
     tmp = Path(tmp_name)
     try:
         with os.fdopen(fd, "wb") as out:
-            digest = _fetch(url, out, expected[0] if expected else "sha256", timeout, progress)
+            algorithm = expected[0] if expected else "sha256"
+            digest = _fetch(url, out, algorithm, timeout, progress, headers or {})
         if expected and digest != expected[1]:
             raise ChecksumError(
                 f"{url} arrived corrupted: {expected[0]} is {digest}, expected {expected[1]}. "
@@ -110,10 +113,12 @@ def download(
     return dest
 
 
-def _fetch(url: str, out, algorithm: str, timeout: float, progress: bool) -> str:
+def _fetch(
+    url: str, out, algorithm: str, timeout: float, progress: bool, headers: dict[str, str]
+) -> str:
     """Stream ``url`` into the open file ``out``; return the hex digest of what arrived."""
     digest = hashlib.new(algorithm)
-    request = urllib.request.Request(url, headers={"User-Agent": "mcvp-course"})
+    request = urllib.request.Request(url, headers={"User-Agent": "mcvp-course", **headers})
     try:
         with urllib.request.urlopen(request, timeout=timeout) as response:
             length = response.headers.get("Content-Length")

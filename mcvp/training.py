@@ -58,11 +58,18 @@ def train_epoch(
     loss_fn: Callable,
     optimizer: torch.optim.Optimizer,
     penalty: Callable[[nn.Module], torch.Tensor] | None = None,
+    augment: Callable[[torch.Tensor], torch.Tensor] | None = None,
 ) -> float:
-    """One pass over ``batches`` in training mode; returns the mean loss (penalty included)."""
+    """One pass over ``batches`` in training mode; returns the mean loss (penalty included).
+
+    ``augment(x)``, if given, transforms each training batch on the device before the model sees
+    it (data augmentation); evaluation never augments.
+    """
     model.train()
     total, count = 0.0, 0
     for x, y in batches:
+        if augment is not None:
+            x = augment(x)
         optimizer.zero_grad()
         loss = loss_fn(model(x), y)
         if penalty is not None:
@@ -109,18 +116,21 @@ def fit(
     scheduler=None,
     penalty: Callable[[nn.Module], torch.Tensor] | None = None,
     train_eval_size: int = 10_000,
+    augment: Callable[[torch.Tensor], torch.Tensor] | None = None,
 ) -> History:
     """Train for ``epochs`` and measure train/validation loss and accuracy after each one.
 
     ``scheduler`` is stepped once per epoch (``ReduceLROnPlateau`` with the validation loss).
     ``penalty(model)`` is added to the loss during training (L1/L2 regularisation).
+    ``augment(x)`` transforms every training batch (data augmentation); metrics use the
+    unaugmented images.
     Train metrics use the first ``train_eval_size`` training samples, to keep epochs fast.
     """
     history = History()
     train_x, train_y = train.x[:train_eval_size], train.y[:train_eval_size]
     for _ in range(epochs):
         history.learning_rate.append(optimizer.param_groups[0]["lr"])
-        history.objective.append(train_epoch(model, train, loss_fn, optimizer, penalty))
+        history.objective.append(train_epoch(model, train, loss_fn, optimizer, penalty, augment))
         for split, (x, y) in (("train", (train_x, train_y)), ("val", val)):
             loss, accuracy = evaluate(model, x, y, loss_fn)
             getattr(history, f"{split}_loss").append(loss)

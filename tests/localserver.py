@@ -15,10 +15,15 @@ SHA256 = "sha256:" + hashlib.sha256(PAYLOAD).hexdigest()
 class Handler(BaseHTTPRequestHandler):
     requests: list[str] = []  # every path asked for, so a test can tell nobody called
     extra: dict[str, bytes] = {}  # more files a test wants served
+    login: str | None = None  # when set, every request must carry this Authorization header
+    authorizations: list[str | None] = []  # the Authorization header of every request
 
     def do_GET(self):  # noqa: N802 (the name http.server calls)
         Handler.requests.append(self.path)
-        if self.path in Handler.extra:
+        Handler.authorizations.append(self.headers.get("Authorization"))
+        if Handler.login is not None and self.headers.get("Authorization") != Handler.login:
+            self.send_error(401, "Unauthorized")
+        elif self.path in Handler.extra:
             self._send_headers(200, len(Handler.extra[self.path]))
             self.wfile.write(Handler.extra[self.path])
         elif self.path == "/file.bin":

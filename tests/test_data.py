@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import base64
 import dataclasses
 import gzip
 import hashlib
 import json
 import shutil
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -31,7 +33,8 @@ def source_of(folder):
 def test_registry_entries_are_complete():
     for name, ds in DATASETS.items():
         assert ds.name == name and ds.homepage.startswith("http") and ds.license
-        assert ds.files and ds.layout
+        assert ds.layout  # and files to download, unless the course generates the dataset
+        assert ds.files or ds.unpack is not data.gunzip_all
         for remote in ds.files:
             assert remote.urls and all(u.startswith(("http://", "https://")) for u in remote.urls)
 
@@ -202,3 +205,169 @@ def test_failed_download_says_what_to_do_by_hand(tiny_dataset, tmp_path):
     assert "HTTP 404" in message and "gone.txt.gz" in message
     assert str(tmp_path / "cache" / "Tiny" / "tiny.txt.gz") in message
     assert not (tmp_path / "cache" / "Tiny").exists()
+
+
+def test_files_saved_by_hand_in_the_cache_are_unpacked(tiny_dataset, tmp_path, monkeypatch):
+    monkeypatch.setenv("MCVP_OFFLINE", "1")  # no download: only the learner's own file
+    by_hand = tmp_path / "cache" / "Tiny"
+    by_hand.mkdir(parents=True)
+    (by_hand / "tiny.txt.gz").write_bytes(Handler.extra["/tiny.txt.gz"])
+    root = fetch("Tiny")
+    assert (root / "tiny.txt").read_text() == "tiny dataset\n" and source_of(root) == "by hand"
+
+
+def test_a_corrupted_file_saved_by_hand_is_refused_and_kept(tiny_dataset, tmp_path, monkeypatch):
+    monkeypatch.setenv("MCVP_OFFLINE", "1")
+    by_hand = tmp_path / "cache" / "Tiny"
+    by_hand.mkdir(parents=True)
+    (by_hand / "tiny.txt.gz").write_bytes(b"not the official file")
+    with pytest.raises(DownloadError, match="checksum"):
+        fetch("Tiny")
+    assert (by_hand / "tiny.txt.gz").read_bytes() == b"not the official file"
+
+
+# --------------------------------------------------------------------------- Kaggle logins
+
+
+@pytest.fixture
+def kaggle_home(monkeypatch, tmp_path):
+    for name in ("KAGGLE_USERNAME", "KAGGLE_KEY"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("KAGGLE_CONFIG_DIR", str(tmp_path / "kaggle"))
+    return tmp_path / "kaggle"
+
+
+def test_kaggle_credentials_from_the_environment_or_kaggle_json(kaggle_home, monkeypatch):
+    assert data.kaggle_credentials() is None
+    kaggle_home.mkdir()
+    (kaggle_home / "kaggle.json").write_text('{"username": "ada", "key": "s3cret"}')
+    assert data.kaggle_credentials() == ("ada", "s3cret")
+    monkeypatch.setenv("KAGGLE_USERNAME", "grace")
+    monkeypatch.setenv("KAGGLE_KEY", "k3y")
+    assert data.kaggle_credentials() == ("grace", "k3y")
+
+
+def test_kaggle_downloads_send_the_key_and_never_show_it(tiny_dataset, kaggle_home, monkeypatch):
+    only_url = tiny_dataset.files[0].urls[1]
+    remote = dataclasses.replace(tiny_dataset.files[0], urls=(only_url,), login="kaggle")
+    DATASETS["Tiny"] = dataclasses.replace(tiny_dataset, files=(remote,))
+    Handler.login = "Basic " + base64.b64encode(b"ada:s3cret").decode()
+    try:
+        with pytest.raises(DownloadError) as err:  # no credentials yet: Kaggle says 401
+            fetch("Tiny")
+        assert "HTTP 401" in str(err.value)
+        monkeypatch.setenv("KAGGLE_USERNAME", "ada")
+        monkeypatch.setenv("KAGGLE_KEY", "s3cret")
+        root = fetch("Tiny")
+    finally:
+        Handler.login = None
+    assert (root / "tiny.txt").read_text() == "tiny dataset\n"
+    assert Handler.authorizations[-1] == "Basic " + base64.b64encode(b"ada:s3cret").decode()
+    assert "s3cret" not in str(err.value)
+
+
+# --------------------------------------------------------------------------- cats and dogs
+
+
+def numbers_in(folder, prefix):
+    names = data.image_files(folder)
+    assert all(p.name.startswith(f"{prefix}.") and p.suffix == ".jpg" for p in names)
+    return sorted(int(p.name.split(".")[1]) for p in names)
+
+
+def test_cat_and_dog_standin_has_kaggles_layout_and_is_learnable(monkeypatch):
+    cv2 = pytest.importorskip("cv2")
+    from sklearn.linear_model import LogisticRegression
+
+    monkeypatch.setenv("MCVP_SMOKE", "1")
+    monkeypatch.setenv("MCVP_OFFLINE", "1")
+    root = fetch("cat-and-dog")
+    features, labels = {}, {}
+    for split in data.CATS_DOGS_SPLITS:
+        features[split], labels[split] = [], []
+        for class_folder, prefix in data.CATS_DOGS_CLASSES.items():
+            folder = root / split / class_folder
+            first = 1 if split.startswith("training") else 4001
+            numbers = numbers_in(folder, prefix)
+            assert numbers == list(range(first, first + len(numbers))) and numbers
+            for path in data.image_files(folder):
+                image = cv2.imread(str(path))
+                assert image is not None and image.ndim == 3
+                small = cv2.resize(image, (16, 16), interpolation=cv2.INTER_AREA)
+                features[split].append(small.ravel() / 255)
+                labels[split].append(int(prefix == "dog"))
+    train, test = data.CATS_DOGS_SPLITS
+    model = LogisticRegression(max_iter=500).fit(features[train], labels[train])
+    assert model.score(features[test], labels[test]) > 0.9  # chance is 0.5
+
+
+def test_cat_and_dog_standin_is_deterministic(tmp_path):
+    data.make_cat_and_dog_standin(tmp_path / "a", n_train=3, n_test=2)
+    data.make_cat_and_dog_standin(tmp_path / "b", n_train=3, n_test=2)
+    files = sorted(p.relative_to(tmp_path / "a") for p in (tmp_path / "a").rglob("*.jpg"))
+    assert len(files) == 10
+    for rel in files:
+        assert (tmp_path / "a" / rel).read_bytes() == (tmp_path / "b" / rel).read_bytes()
+
+
+def test_microsofts_pet_images_are_rearranged_into_kaggles_layout(tmp_path, monkeypatch, capsys):
+    import zipfile
+
+    cv2 = pytest.importorskip("cv2")
+    monkeypatch.setattr(data, "CATS_DOGS_SPLITS", {"training_set/training_set": 3,
+                                                   "test_set/test_set": 2})  # fmt: skip
+    photo = cv2.imencode(".jpg", np.full((8, 8, 3), 128, np.uint8))[1].tobytes()
+    folder = tmp_path / "cat-and-dog"
+    folder.mkdir()
+    with zipfile.ZipFile(folder / "cat-and-dog.zip", "w") as archive:
+        for animal in ("Cat", "Dog"):
+            for n in range(7):  # 1.jpg is empty, as a few in the real archive are
+                archive.writestr(f"PetImages/{animal}/{n}.jpg", b"" if n == 1 else photo)
+            archive.writestr(f"PetImages/{animal}/Thumbs.db", b"junk")
+    data.unpack_cat_and_dog(folder)
+    assert sorted(p.name for p in folder.iterdir()) == ["test_set", "training_set"]
+    for class_folder, prefix in data.CATS_DOGS_CLASSES.items():
+        assert numbers_in(folder / "training_set/training_set" / class_folder, prefix) == [1, 2, 3]
+        assert numbers_in(folder / "test_set/test_set" / class_folder, prefix) == [4, 5]
+    assert capsys.readouterr().out.count("skipped an unreadable image: 1.jpg") == 2
+
+
+def test_cat_and_dog_mirror_of_the_shared_data_folder_if_present(monkeypatch):
+    mirror = Path(__file__).resolve().parents[2] / "shared" / "data"
+    if not (mirror / "cat-and-dog").is_dir():
+        pytest.skip("no ../shared/data mirror beside this checkout")
+    monkeypatch.setenv("MCVP_DATA_MIRROR", str(mirror))
+    monkeypatch.setenv("MCVP_OFFLINE", "1")
+    root = fetch("cat-and-dog")
+    assert numbers_in(root / "training_set/training_set/cats", "cat")[:3] == [1, 2, 3]
+    assert len(data.image_files(root / "test_set/test_set/dogs")) == 100
+
+
+# --------------------------------------------------------------------------- X vs O
+
+
+def test_x_vs_o_is_generated_offline_without_a_standin(monkeypatch, capsys):
+    cv2 = pytest.importorskip("cv2")
+    from sklearn.linear_model import LogisticRegression
+
+    monkeypatch.setenv("MCVP_OFFLINE", "1")  # not a smoke run: no stand-in allowed, none needed
+    root = fetch("x-vs-o")
+    assert "STAND-IN" not in capsys.readouterr().out and source_of(root) == "generated"
+    files = sorted((root / "all").glob("*.png"))
+    assert len(files) == 2 * len(data.GLYPH_FONTS) * 50
+    letters, fonts = zip(*(p.name.split("@")[:2] for p in files), strict=True)
+    assert set(letters) == {"x", "o"} and set(fonts) == set(data.GLYPH_FONTS)
+    images = np.stack([cv2.imread(str(p), cv2.IMREAD_GRAYSCALE) for p in files])
+    assert images.shape[1:] == (28, 28) and images.dtype == np.uint8
+    assert np.median(images) == 255  # dark glyphs on a white page
+    is_x = np.array([letter == "x" for letter in letters])
+    held_out = np.array([font in ("cmr10", "DejaVuSansMono") for font in fonts])
+    x = images.reshape(len(images), -1) / 255
+    model = LogisticRegression(max_iter=1000).fit(x[~held_out], is_x[~held_out])
+    assert model.score(x[held_out], is_x[held_out]) > 0.8  # fonts it never saw
+
+
+def test_x_vs_o_standin_has_the_same_layout(tmp_path):
+    data.make_x_vs_o_standin(tmp_path / "standin", per_class=3)
+    names = sorted(p.name for p in (tmp_path / "standin" / "all").iterdir())
+    assert names[0] == "o@cv2@0.png" and names[-1] == "x@cv2@2.png" and len(names) == 6

@@ -75,3 +75,21 @@ def test_reduce_on_plateau_gets_the_validation_loss():
     scheduler = torch.optim.lr_scheduler.ReduceLROnPlateau(optimizer, factor=0.5, patience=0)
     history = fit(model, Batches(x, y, 400), (x, y), nn.CrossEntropyLoss(), optimizer, 3, scheduler)
     assert history.learning_rate == [1.0, 1.0, 0.5]  # the first epoch sets the best loss
+
+
+def test_augment_transforms_training_batches_only():
+    x, y = blobs()
+    seen = []
+
+    def flip_and_remember(batch):
+        seen.append(len(batch))
+        return -batch  # a visible change: the model trains on mirrored points
+
+    torch.manual_seed(0)
+    model = nn.Linear(2, 2)
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.5)
+    history = fit(model, Batches(x, y, 100), (x, y), nn.CrossEntropyLoss(), optimizer, 3,
+                  augment=flip_and_remember)  # fmt: skip
+    assert sum(seen) == 3 * len(x), "every training batch, every epoch, and nothing else"
+    # trained on mirrored points, the model gets the unmirrored ones wrong: metrics are unaugmented
+    assert history.val_accuracy[-1] < 0.1
