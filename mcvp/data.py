@@ -52,7 +52,7 @@ class RemoteFile:
     """One file of an official download."""
 
     path: str  # where it lies inside the dataset folder before unpacking, e.g. "raw/x.gz"
-    urls: tuple[str, ...]  # the official address first, then any official mirrors
+    urls: tuple[str, ...]  # the official address first, then mirrors; () if only by hand
     checksum: str | None = None  # "sha256:<hex>" or "md5:<hex>", as published
     login: str | None = None  # "kaggle": send the learner's Kaggle API key when one is set up
 
@@ -72,7 +72,10 @@ class Dataset:
     manual: str = ""  # extra advice for fetching by hand (logins, terms to accept)
 
     def is_ready(self, folder: Path) -> bool:
-        return all((folder / rel).exists() for rel in self.layout)
+        """Every layout path exists, and no downloaded file still waits to be unpacked."""
+        waiting = [f.path for f in self.files if f.path not in self.layout]
+        unpacked = not any((folder / path).exists() for path in waiting)
+        return unpacked and all((folder / rel).exists() for rel in self.layout)
 
 
 DATASETS: dict[str, Dataset] = {}
@@ -310,7 +313,8 @@ def _manual_instructions(dataset: Dataset, folder: Path, tried: list[str]) -> st
     lines += ["To get it by hand, download:"]
     for remote in dataset.files:
         check = f"  ({remote.checksum})" if remote.checksum else ""
-        lines.append(f"  - {remote.urls[0]}{check}\n    and save it as {folder / remote.path}")
+        where = remote.urls[0] if remote.urls else f"{Path(remote.path).name} (see below)"
+        lines.append(f"  - {where}{check}\n    and save it as {folder / remote.path}")
     if dataset.manual:
         lines.append(dataset.manual)
     lines += [
@@ -630,5 +634,257 @@ register(
         layout=("all",),
         unpack=make_x_vs_o,
         make_standin=make_x_vs_o_standin,
+    )
+)
+
+
+# --------------------------------------------------------------------------- synthetic faces
+
+
+# 68 facial landmarks in the iBUG / dlib order, as (x, y) on a unit face (centre 0, height ~2):
+# jaw 0-16, eyebrows 17-26, nose 27-35, eyes 36-47, mouth 48-67.
+def _face_template() -> np.ndarray:
+    def arc(cx, cy, rx, ry, start, stop, n):
+        angles = np.linspace(start, stop, n)
+        return np.stack([cx + rx * np.cos(angles), cy + ry * np.sin(angles)], axis=1)
+
+    def ring(cx, cy, rx, ry, n):
+        return arc(cx, cy, rx, ry, np.pi, 3 * np.pi, n + 1)[:-1]
+
+    parts = [
+        arc(0, 0, 0.8, 1.0, np.pi, 0, 17),  # jaw: ear, chin (y = 1, image y points down), ear
+        arc(-0.38, -0.42, 0.22, 0.08, np.pi, 2 * np.pi, 5),  # left eyebrow
+        arc(0.38, -0.42, 0.22, 0.08, np.pi, 2 * np.pi, 5),  # right eyebrow
+        np.stack([np.zeros(4), np.linspace(-0.3, 0.1, 4)], axis=1),  # nose bridge
+        np.stack([np.linspace(-0.16, 0.16, 5), np.full(5, 0.2)], axis=1),  # nostrils
+        ring(-0.35, -0.2, 0.15, 0.06, 6),  # left eye
+        ring(0.35, -0.2, 0.15, 0.06, 6),  # right eye
+        ring(0, 0.5, 0.35, 0.12, 12),  # outer lips
+        ring(0, 0.5, 0.22, 0.05, 8),  # inner lips
+    ]
+    return np.concatenate(parts)
+
+
+def _draw_face(rng: np.random.Generator, size: int, age: float = 0.3, female: bool = False):
+    """A crude face (RGB uint8) and its 68 landmarks in pixels. ``age`` in [0, 1] turns the hair
+    from black to white and lines the forehead; ``female`` gives long hair and red lips, male faces
+    get short hair and a beard. Learnable, not realistic."""
+    import cv2
+
+    image = np.full((size, size, 3), rng.integers(40, 220, size=3), np.uint8)
+    scale = size * rng.uniform(0.28, 0.36)
+    centre = size / 2 + rng.uniform(-0.06, 0.06, size=2) * size
+    angle = rng.uniform(-0.25, 0.25)
+    rotation = np.array([[np.cos(angle), -np.sin(angle)], [np.sin(angle), np.cos(angle)]])
+    points = _face_template() @ rotation.T * scale + centre
+    hair = (int(30 + 200 * age),) * 3  # black when young, white when old
+    hair_shape = (1.05, 1.5, 180, 390) if female else (0.9, 1.2, 180, 360)  # long or short
+    axes = (int(scale * hair_shape[0]), int(scale * hair_shape[1]))
+    cv2.ellipse(
+        image, tuple(centre.astype(int)), axes, np.degrees(angle), *hair_shape[2:], hair, -1
+    )
+    skin = tuple(int(c) for c in rng.integers(140, 240, 3))
+    cv2.fillPoly(image, [np.concatenate([points[:17], points[26:16:-1]]).astype(np.int32)], skin)
+    cv2.ellipse(image, tuple(centre.astype(int)), (int(scale * 0.8), int(scale * 1.0)),
+                np.degrees(angle), 180, 360, skin, -1)  # forehead  # fmt: skip
+    for line in range(int(age * 4)):  # forehead lines come with age
+        y = -0.75 + 0.1 * line
+        ends = np.array([[-0.3, y], [0.3, y]]) @ rotation.T * scale + centre
+        cv2.line(image, *map(tuple, ends.astype(int)), (90, 70, 60), max(1, size // 100))
+    if female:
+        cv2.fillPoly(image, [points[48:60].astype(np.int32)], (200, 30, 60))  # red lips
+    else:  # a beard over the chin, up to the nostrils
+        beard = np.concatenate([points[3:14], points[35:30:-1]]).astype(np.int32)
+        cv2.fillPoly(image, [beard], (60, 40, 30))  # dark brown
+    dark = (40, 30, 30)
+    for start, stop, closed in (
+        (17, 22, False),
+        (22, 27, False),
+        (27, 31, False),
+        (31, 36, False),
+        (36, 42, True),
+        (42, 48, True),
+        (48, 60, True),
+        (60, 68, True),
+    ):
+        polyline = points[start:stop].astype(np.int32)
+        cv2.polylines(image, [polyline], closed, dark, max(1, size // 60))  # fmt: skip
+    noise = rng.normal(0, 6, image.shape)
+    return np.clip(image + noise, 0, 255).astype(np.uint8), points
+
+
+# --------------------------------------------------------------------------- facial keypoints
+
+_P1_COMMIT = "6e55adc6bd032d9fb1ad41a4c3e68aae847cdf81"
+P1_SPLITS = {"training": "training_frames_keypoints.csv", "test": "test_frames_keypoints.csv"}
+
+
+def unpack_github_archive(folder: Path, archive_name: str, keep: tuple[str, ...]) -> None:
+    """Extract a GitHub source archive and keep only ``keep`` (paths inside the repository)."""
+    archive = folder / archive_name
+    top = extract(archive, folder / ".archive")
+    archive.unlink()
+    (repository,) = [p for p in top.iterdir() if p.is_dir()]  # <repo>-<commit>/
+    for rel in keep:
+        shutil.move(repository / rel, folder / rel)
+    shutil.rmtree(folder / ".archive")
+
+
+def make_p1_standin(folder: Path, n_train: int = 100, n_test: int = 25) -> None:
+    """Synthetic faces in the Udacity P1 layout, quirks included: the ``.jpg`` files are PNG
+    RGBA, and the CSV's first header cell is empty, then x0, y0, x1, y1, ... per row."""
+    import cv2
+
+    rng = np.random.default_rng(68)
+    data = folder / "data"
+    for (split, csv_name), count in zip(P1_SPLITS.items(), (n_train, n_test), strict=True):
+        (data / split).mkdir(parents=True)
+        rows = [",".join(["", *map(str, range(136))])]
+        for n in range(count):
+            size = int(rng.integers(150, 260))
+            face, points = _draw_face(rng, size, age=rng.uniform(), female=bool(rng.integers(2)))
+            name = f"Synthetic_Person_{split}_{n}.jpg"
+            rgba = cv2.cvtColor(face, cv2.COLOR_RGB2BGRA)  # PNG RGBA under a .jpg name, as P1
+            (data / split / name).write_bytes(cv2.imencode(".png", rgba)[1].tobytes())
+            rows.append(",".join([name, *(f"{v:.1f}" for v in points.ravel())]))
+        (data / csv_name).write_text("\n".join(rows) + "\n")
+
+
+register(
+    Dataset(
+        name="P1_Facial_Keypoints",
+        description="Udacity's facial keypoints: face crops from YouTube Faces with 68 (x, y) "
+        "landmarks each; 3,462 training and 2,308 test images.",
+        homepage="https://github.com/udacity/P1_Facial_Keypoints",
+        license="MIT (repository); YouTube Faces frames for research use",
+        files=(
+            RemoteFile(
+                "P1_Facial_Keypoints.zip",
+                (f"https://github.com/udacity/P1_Facial_Keypoints/archive/{_P1_COMMIT}.zip",),
+            ),
+        ),
+        layout=(
+            *(f"data/{split}" for split in P1_SPLITS),
+            *(f"data/{c}" for c in P1_SPLITS.values()),
+        ),
+        unpack=lambda folder: unpack_github_archive(
+            folder, "P1_Facial_Keypoints.zip", ("data", "LICENSE")
+        ),
+        make_standin=make_p1_standin,
+    )
+)
+
+
+# --------------------------------------------------------------------------- UTKFace
+
+UTK_RACES = ("White", "Black", "Asian", "Indian", "Others")  # gender: 0 male, 1 female
+
+
+def parse_utkface_name(name: str) -> tuple[int, int, int] | None:
+    """``age, gender, race`` from ``[age]_[gender]_[race]_[date&time].jpg.chip.jpg``, or None
+    for the few names in the official set that miss a field."""
+    fields = name.split("_")
+    if len(fields) < 4 or not all(f.isdigit() for f in fields[:3]):
+        return None
+    age, gender, race = map(int, fields[:3])
+    return (age, gender, race) if gender in (0, 1) and race < len(UTK_RACES) else None
+
+
+def unpack_utkface(folder: Path) -> None:
+    """``UTKFace.tar.gz`` extracts to ``UTKFace/``; its images go flat into ``folder``."""
+    archive = folder / "UTKFace.tar.gz"
+    extract(archive, folder)
+    archive.unlink()
+    for image in (folder / "UTKFace").iterdir():
+        shutil.move(image, folder / image.name)
+    (folder / "UTKFace").rmdir()
+
+
+def make_utkface_standin(folder: Path, n: int = 200) -> None:
+    """Synthetic 200x200 faces named like UTKFace's; age greys the hair and lines the forehead,
+    gender sets the hair length, so both labels can be learned from the pixels."""
+    import cv2
+
+    rng = np.random.default_rng(1500)
+    folder.mkdir(parents=True, exist_ok=True)
+    for index in range(n):
+        age, gender, race = int(rng.integers(1, 91)), int(rng.integers(2)), int(rng.integers(5))
+        face, _ = _draw_face(rng, 200, age=age / 90, female=bool(gender))
+        name = f"{age}_{gender}_{race}_2017010{index:010d}.jpg.chip.jpg"
+        cv2.imwrite(str(folder / name), cv2.cvtColor(face, cv2.COLOR_RGB2BGR))
+
+
+_BY_HAND = ()  # no direct download address: the publisher shares it through Google Drive
+
+register(
+    Dataset(
+        name="UTKFace",
+        description="UTKFace aligned and cropped faces (200x200, 23,708 images) with age, gender "
+        "and race in each file name.",
+        homepage="https://susanqq.github.io/UTKFace/",
+        license="non-commercial research use only",
+        files=(RemoteFile("UTKFace.tar.gz", _BY_HAND),),
+        layout=("",),  # the images lie flat in the folder
+        unpack=unpack_utkface,
+        make_standin=make_utkface_standin,
+        manual=(
+            "UTKFace is shared through Google Drive: on the homepage, follow 'Aligned&Cropped "
+            "Faces' and download UTKFace.tar.gz."
+        ),
+    )
+)
+
+
+# --------------------------------------------------------------------------- FairFace
+
+FAIRFACE_AGES = ("0-2", "3-9", "10-19", "20-29", "30-39", "40-49", "50-59", "60-69", "more than 70")
+FAIRFACE_FILES = {
+    "fairface-img-margin025-trainval.zip": "images: train/*.jpg and val/*.jpg",
+    "fairface_label_train.csv": "labels of train/",
+    "fairface_label_val.csv": "labels of val/",
+}
+
+
+def unpack_fairface(folder: Path) -> None:
+    archive = folder / "fairface-img-margin025-trainval.zip"
+    extract(archive, folder)
+    archive.unlink()
+
+
+def make_fairface_standin(folder: Path, n_train: int = 160, n_val: int = 40) -> None:
+    """Synthetic faces in FairFace's layout: ``train/N.jpg``, ``val/N.jpg`` and the two label
+    CSVs (``file,age,gender,race,service_test``), ages given as FairFace's ranges."""
+    import cv2
+
+    rng = np.random.default_rng(2019)
+    for split, count in (("train", n_train), ("val", n_val)):
+        (folder / split).mkdir(parents=True)
+        rows = ["file,age,gender,race,service_test"]
+        for n in range(1, count + 1):
+            age_group = int(rng.integers(len(FAIRFACE_AGES)))
+            female = bool(rng.integers(2))
+            face, _ = _draw_face(rng, 224, age=age_group / (len(FAIRFACE_AGES) - 1), female=female)
+            cv2.imwrite(str(folder / split / f"{n}.jpg"), cv2.cvtColor(face, cv2.COLOR_RGB2BGR))
+            gender = "Female" if female else "Male"
+            race = ("White", "Black", "East Asian", "Indian")[int(rng.integers(4))]
+            rows.append(f"{split}/{n}.jpg,{FAIRFACE_AGES[age_group]},{gender},{race},True")
+        (folder / f"fairface_label_{split}.csv").write_text("\n".join(rows) + "\n")
+
+
+register(
+    Dataset(
+        name="FairFace",
+        description="FairFace (Karkkainen and Joo, 2021): 108,501 faces balanced over race, with "
+        "gender and an age range each (padding 0.25 version).",
+        homepage="https://github.com/joojs/fairface",
+        license="CC BY 4.0",
+        files=tuple(RemoteFile(name, _BY_HAND) for name in FAIRFACE_FILES),
+        layout=("train", "val", "fairface_label_train.csv", "fairface_label_val.csv"),
+        unpack=unpack_fairface,
+        make_standin=make_fairface_standin,
+        manual=(
+            "FairFace is shared through Google Drive: on the homepage, download the 'Padding=0.25' "
+            "images and the train and validation label CSVs."
+        ),
     )
 )

@@ -36,7 +36,8 @@ def test_registry_entries_are_complete():
         assert ds.layout  # and files to download, unless the course generates the dataset
         assert ds.files or ds.unpack is not data.gunzip_all
         for remote in ds.files:
-            assert remote.urls and all(u.startswith(("http://", "https://")) for u in remote.urls)
+            assert remote.urls or ds.manual, f"{name}: no address and no advice for {remote.path}"
+            assert all(u.startswith(("http://", "https://")) for u in remote.urls)
 
 
 # --------------------------------------------------------------------------- FashionMNIST
@@ -371,3 +372,82 @@ def test_x_vs_o_standin_has_the_same_layout(tmp_path):
     data.make_x_vs_o_standin(tmp_path / "standin", per_class=3)
     names = sorted(p.name for p in (tmp_path / "standin" / "all").iterdir())
     assert names[0] == "o@cv2@0.png" and names[-1] == "x@cv2@2.png" and len(names) == 6
+
+
+# --------------------------------------------------------------------------- faces (Chapter 5)
+
+
+def offline_smoke(monkeypatch):
+    monkeypatch.setenv("MCVP_SMOKE", "1")
+    monkeypatch.setenv("MCVP_OFFLINE", "1")
+
+
+def test_p1_standin_keeps_the_real_sets_quirks(monkeypatch):
+    cv2 = pytest.importorskip("cv2")
+    pandas = pytest.importorskip("pandas")
+    offline_smoke(monkeypatch)
+    root = fetch("P1_Facial_Keypoints")
+    for split, csv_name in data.P1_SPLITS.items():
+        table = pandas.read_csv(root / "data" / csv_name)
+        assert table.columns[0] == "Unnamed: 0" and table.shape[1] == 1 + 136  # empty first cell
+        first = root / "data" / split / table.iloc[0, 0]
+        assert first.suffix == ".jpg" and first.read_bytes()[:4] == b"\x89PNG"  # PNG inside
+        image = cv2.imread(str(first), cv2.IMREAD_UNCHANGED)
+        assert image.shape[2] == 4  # RGBA, as in the real data
+        points = table.iloc[:, 1:].to_numpy(float).reshape(len(table), 68, 2)  # x, y interleaved
+        height, width = image.shape[:2]
+        assert (points[0, :, 0] < width).all() and (points[0, :, 1] < height).all()
+        assert (points[:, 8, 1] > points[:, 27, 1]).all()  # the chin lies below the nose bridge
+
+
+def test_utkface_names_parse_and_the_standin_is_learnable(monkeypatch):
+    cv2 = pytest.importorskip("cv2")
+    from sklearn.linear_model import LinearRegression, LogisticRegression
+
+    assert data.parse_utkface_name("26_1_3_20170119181027683.jpg.chip.jpg") == (26, 1, 3)
+    assert data.parse_utkface_name("61_1_20170109142408075.jpg.chip.jpg") is None  # no race
+    offline_smoke(monkeypatch)
+    root = fetch("UTKFace")
+    names = sorted(p.name for p in root.iterdir() if p.name.endswith(".jpg.chip.jpg"))
+    labels = np.array([data.parse_utkface_name(name) for name in names])
+    features = np.stack([cv2.resize(cv2.imread(str(root / n)), (8, 8)).ravel() / 255
+                         for n in names])  # fmt: skip
+    half = len(names) // 2
+    gender = LogisticRegression(max_iter=2000).fit(features[:half], labels[:half, 1])
+    assert gender.score(features[half:], labels[half:, 1]) > 0.8
+    age = LinearRegression().fit(features[:half], labels[:half, 0])
+    error = np.abs(age.predict(features[half:]) - labels[half:, 0]).mean()
+    assert error < 0.6 * np.abs(labels[half:, 0] - labels[:half, 0].mean()).mean()
+
+
+def test_fairface_standin_has_the_official_csvs(monkeypatch):
+    pandas = pytest.importorskip("pandas")
+    offline_smoke(monkeypatch)
+    root = fetch("FairFace")
+    for split in ("train", "val"):
+        table = pandas.read_csv(root / f"fairface_label_{split}.csv")
+        assert list(table.columns) == ["file", "age", "gender", "race", "service_test"]
+        assert set(table["age"]) <= set(data.FAIRFACE_AGES)  # ranges, not numbers
+        assert set(table["gender"]) == {"Male", "Female"}
+        assert all((root / file).is_file() for file in table["file"])
+
+
+def test_by_hand_only_datasets_say_where_to_get_them(monkeypatch):
+    monkeypatch.setenv("MCVP_OFFLINE", "1")
+    with pytest.raises(DownloadError) as err:
+        fetch("UTKFace")
+    assert "Google Drive" in str(err.value) and "UTKFace.tar.gz" in str(err.value)
+
+
+def test_utkface_archive_saved_by_hand_is_unpacked_flat(monkeypatch, tmp_path):
+    import tarfile
+
+    monkeypatch.setenv("MCVP_OFFLINE", "1")
+    by_hand = tmp_path / "cache" / "UTKFace"
+    by_hand.mkdir(parents=True)
+    face = tmp_path / "26_1_3_20170119181027683.jpg.chip.jpg"
+    face.write_bytes(b"jpeg bytes")
+    with tarfile.open(by_hand / "UTKFace.tar.gz", "w:gz") as archive:
+        archive.add(face, arcname=f"UTKFace/{face.name}")
+    root = fetch("UTKFace")
+    assert sorted(p.name for p in root.iterdir() if not p.name.startswith(".")) == [face.name]
