@@ -147,16 +147,18 @@ def test_records_where_the_data_came_from(monkeypatch, tmp_path):
     assert json.loads(results.read_text()) == {"data_source.FashionMNIST": "stand-in"}
 
 
-def test_mirror_of_the_shared_data_folder_if_present(monkeypatch, tmp_path):
-    """The real mirror CI has beside the checkout (skipped where it is absent)."""
-    from pathlib import Path
-
+def fetch_from_shared_mirror(monkeypatch, name):
+    """``name`` from the real mirror CI has beside the checkout (skipped where it is absent)."""
     mirror = Path(__file__).resolve().parents[2] / "shared" / "data"
-    if not (mirror / "FashionMNIST").is_dir():
+    if not (mirror / name).is_dir():
         pytest.skip("no ../shared/data mirror beside this checkout")
     monkeypatch.setenv("MCVP_DATA_MIRROR", str(mirror))
     monkeypatch.setenv("MCVP_OFFLINE", "1")
-    root = fetch("FashionMNIST")
+    return fetch(name)
+
+
+def test_mirror_of_the_shared_data_folder_if_present(monkeypatch):
+    root = fetch_from_shared_mirror(monkeypatch, "FashionMNIST")
     assert (root / "raw" / "train-images-idx3-ubyte").stat().st_size == 16 + 60_000 * 28 * 28
 
 
@@ -334,12 +336,7 @@ def test_microsofts_pet_images_are_rearranged_into_kaggles_layout(tmp_path, monk
 
 
 def test_cat_and_dog_mirror_of_the_shared_data_folder_if_present(monkeypatch):
-    mirror = Path(__file__).resolve().parents[2] / "shared" / "data"
-    if not (mirror / "cat-and-dog").is_dir():
-        pytest.skip("no ../shared/data mirror beside this checkout")
-    monkeypatch.setenv("MCVP_DATA_MIRROR", str(mirror))
-    monkeypatch.setenv("MCVP_OFFLINE", "1")
-    root = fetch("cat-and-dog")
+    root = fetch_from_shared_mirror(monkeypatch, "cat-and-dog")
     assert numbers_in(root / "training_set/training_set/cats", "cat")[:3] == [1, 2, 3]
     assert len(data.image_files(root / "test_set/test_set/dogs")) == 100
 
