@@ -24,6 +24,7 @@ import json
 import os
 import shutil
 import tempfile
+import urllib.parse
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -211,7 +212,13 @@ def kaggle_credentials() -> tuple[str, str] | None:
         return None
 
 
-def _login_headers(remote: RemoteFile) -> dict[str, str]:
+KAGGLE_HOSTS = {"www.kaggle.com"}  # the only hosts that ever see a learner's Kaggle key
+
+
+def _login_headers(remote: RemoteFile, url: str) -> dict[str, str]:
+    """The login for ``url``: the Kaggle key goes to Kaggle only, never to a fallback mirror."""
+    if urllib.parse.urlsplit(url).hostname not in KAGGLE_HOSTS:
+        return {}
     if remote.login == "kaggle" and (credentials := kaggle_credentials()):
         token = base64.b64encode(":".join(credentials).encode()).decode()
         return {"Authorization": f"Basic {token}"}
@@ -222,7 +229,7 @@ def _download_one(remote: RemoteFile, dest: Path) -> None:
     errors = []
     for url in remote.urls:
         try:
-            download(url, dest, remote.checksum, headers=_login_headers(remote))
+            download(url, dest, remote.checksum, headers=_login_headers(remote, url))
             return
         except DownloadError as err:
             errors.append(str(err))

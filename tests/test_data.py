@@ -251,6 +251,7 @@ def test_kaggle_credentials_from_the_environment_or_kaggle_json(kaggle_home, mon
 
 
 def test_kaggle_downloads_send_the_key_and_never_show_it(tiny_dataset, kaggle_home, monkeypatch):
+    monkeypatch.setattr(data, "KAGGLE_HOSTS", {"127.0.0.1"})  # the test server plays Kaggle
     only_url = tiny_dataset.files[0].urls[1]
     remote = dataclasses.replace(tiny_dataset.files[0], urls=(only_url,), login="kaggle")
     DATASETS["Tiny"] = dataclasses.replace(tiny_dataset, files=(remote,))
@@ -448,3 +449,13 @@ def test_utkface_archive_saved_by_hand_is_unpacked_flat(monkeypatch, tmp_path):
         archive.add(face, arcname=f"UTKFace/{face.name}")
     root = fetch("UTKFace")
     assert sorted(p.name for p in root.iterdir() if not p.name.startswith(".")) == [face.name]
+
+
+def test_the_kaggle_key_never_goes_to_another_host(tiny_dataset, monkeypatch):
+    monkeypatch.setenv("KAGGLE_USERNAME", "ada")
+    monkeypatch.setenv("KAGGLE_KEY", "s3cret")
+    remote = dataclasses.replace(tiny_dataset.files[0], login="kaggle")  # a fallback mirror
+    DATASETS["Tiny"] = dataclasses.replace(tiny_dataset, files=(remote,))
+    Handler.authorizations.clear()
+    assert (fetch("Tiny") / "tiny.txt").is_file()
+    assert Handler.authorizations and not any(Handler.authorizations)
