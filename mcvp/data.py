@@ -895,3 +895,171 @@ register(
         ),
     )
 )
+
+
+# --------------------------------------------------------------------------- GTSRB road signs
+
+_GTSRB_URL = "https://sid.erda.dk/public/archives/daaeac0d7ce1152aea9b61d9f1e19370/"
+GTSRB_FILES = ("GTSRB_Final_Training_Images.zip", "GTSRB_Final_Test_Images.zip",
+               "GTSRB_Final_Test_GT.zip")  # fmt: skip
+GTSRB_CLASSES = (  # the usual English names (the widely copied signnames.csv misspells "vehicles")
+    "Speed limit (20km/h)", "Speed limit (30km/h)", "Speed limit (50km/h)",
+    "Speed limit (60km/h)", "Speed limit (70km/h)", "Speed limit (80km/h)",
+    "End of speed limit (80km/h)", "Speed limit (100km/h)", "Speed limit (120km/h)", "No passing",
+    "No passing for vehicles over 3.5 metric tons", "Right-of-way at the next intersection",
+    "Priority road", "Yield", "Stop", "No vehicles", "Vehicles over 3.5 metric tons prohibited",
+    "No entry", "General caution", "Dangerous curve to the left", "Dangerous curve to the right",
+    "Double curve", "Bumpy road", "Slippery road", "Road narrows on the right", "Road work",
+    "Traffic signals", "Pedestrians", "Children crossing", "Bicycles crossing",
+    "Beware of ice/snow", "Wild animals crossing", "End of all speed and passing limits",
+    "Turn right ahead", "Turn left ahead", "Ahead only", "Go straight or right",
+    "Go straight or left", "Keep right", "Keep left", "Roundabout mandatory", "End of no passing",
+    "End of no passing by vehicles over 3.5 metric tons",
+)  # fmt: skip
+GTSRB_HEADER = "Filename;Width;Height;Roi.X1;Roi.Y1;Roi.X2;Roi.Y2"  # + ";ClassId" where known
+
+
+def unpack_gtsrb(folder: Path) -> None:
+    """The zips extract to ``GTSRB/Final_Training``, ``GTSRB/Final_Test`` and a bare
+    ``GT-final_test.csv`` (the test labels); put all three where the mirror has them."""
+    for name in GTSRB_FILES:
+        extract(folder / name, folder)
+        (folder / name).unlink()
+    for item in (folder / "GTSRB").iterdir():
+        shutil.move(item, folder / item.name)
+    (folder / "GTSRB").rmdir()
+    shutil.move(folder / "GT-final_test.csv", folder / "Final_Test" / "GT-final_test.csv")
+
+
+def _draw_sign(rng: np.random.Generator, class_id: int, size: int = 32) -> np.ndarray:
+    """A crude road sign (BGR): shape and rim colour from the class, its number in the middle."""
+    import cv2
+
+    image = np.full((size, size, 3), rng.integers(30, 200, size=3), np.uint8)
+    rim = ((0, 0, 200), (200, 60, 0), (0, 200, 230), (230, 230, 230))[(class_id // 4) % 4]
+    centre, radius = size // 2 + int(rng.integers(-2, 3)), int(size * rng.uniform(0.36, 0.46))
+    shape = class_id % 4
+    if shape == 0:
+        cv2.circle(image, (centre, centre), radius, rim, -1)
+    else:
+        corners = (3, 4, 8)[shape - 1]
+        angles = np.linspace(0, 2 * np.pi, corners, endpoint=False) - np.pi / 2
+        polygon = np.stack([centre + radius * np.cos(angles), centre + radius * np.sin(angles)], 1)
+        cv2.fillPoly(image, [polygon.astype(np.int32)], rim)
+    cv2.circle(image, (centre, centre), int(radius * 0.6), (245, 245, 245), -1)
+    cv2.putText(image, str(class_id), (centre - 7, centre + 4), cv2.FONT_HERSHEY_PLAIN, 0.8,
+                (20, 20, 20), 1)  # fmt: skip
+    noise = rng.normal(0, 10, image.shape)
+    return np.clip(image + noise, 0, 255).astype(np.uint8)
+
+
+def _gtsrb_row(name: str, size: int, class_id: int | None) -> str:
+    label = "" if class_id is None else f";{class_id}"
+    return f"{name};{size};{size};2;2;{size - 3};{size - 3}{label}"
+
+
+def make_gtsrb_standin(folder: Path, per_class: int = 10, test_per_class: int = 3) -> None:
+    """Synthetic 32x32 signs in GTSRB's layout: ``Final_Training/Images/000NN/*.ppm`` with
+    ``GT-000NN.csv``, ``Final_Test/Images/*.ppm`` with the unlabelled ``GT-final_test.test.csv``,
+    and the labels in ``Final_Test/GT-final_test.csv``; ``;``-separated, CRLF line ends."""
+    import cv2
+
+    rng = np.random.default_rng(43)
+    test_rows, test_labels, number = [GTSRB_HEADER], [f"{GTSRB_HEADER};ClassId"], 0
+    test_images = folder / "Final_Test" / "Images"
+    test_images.mkdir(parents=True)
+    for class_id in range(len(GTSRB_CLASSES)):
+        images = folder / "Final_Training" / "Images" / f"{class_id:05d}"
+        images.mkdir(parents=True)
+        rows = [f"{GTSRB_HEADER};ClassId"]
+        for frame in range(per_class):
+            name = f"00000_{frame:05d}.ppm"  # one track of consecutive frames per class
+            cv2.imwrite(str(images / name), _draw_sign(rng, class_id))
+            rows.append(_gtsrb_row(name, 32, class_id))
+        (images / f"GT-{class_id:05d}.csv").write_bytes("\r\n".join(rows + [""]).encode())
+        for _ in range(test_per_class):
+            name = f"{number:05d}.ppm"
+            cv2.imwrite(str(test_images / name), _draw_sign(rng, class_id))
+            test_rows.append(_gtsrb_row(name, 32, None))
+            test_labels.append(_gtsrb_row(name, 32, class_id))
+            number += 1
+    (test_images / "GT-final_test.test.csv").write_bytes("\r\n".join(test_rows + [""]).encode())
+    labels = folder / "Final_Test" / "GT-final_test.csv"
+    labels.write_bytes("\r\n".join(test_labels + [""]).encode())
+
+
+register(
+    Dataset(
+        name="GTSRB",
+        description="German Traffic Sign Recognition Benchmark: 39,209 training and 12,630 test "
+        "photos of 43 sign classes (PPM, 15 to 250 px), with region-of-interest CSVs.",
+        homepage="https://benchmark.ini.rub.de/gtsrb_dataset.html",
+        license="research use (cite Stallkamp et al., 2012)",
+        files=tuple(RemoteFile(name, (_GTSRB_URL + name,)) for name in GTSRB_FILES),
+        layout=("Final_Training/Images", "Final_Test/Images", "Final_Test/GT-final_test.csv"),
+        unpack=unpack_gtsrb,
+        make_standin=make_gtsrb_standin,
+    )
+)
+
+
+# --------------------------------------------------------------------------- malaria cells
+
+MALARIA_CLASSES = ("Parasitized", "Uninfected")
+
+
+def unpack_malaria(folder: Path) -> None:
+    """Extract ``cell_images.zip``; Kaggle's copy nests a duplicate ``cell_images/cell_images``."""
+    extract(folder / "cell_images.zip", folder)
+    (folder / "cell_images.zip").unlink()
+    shutil.rmtree(folder / "cell_images" / "cell_images", ignore_errors=True)
+
+
+def make_malaria_standin(folder: Path, per_class: int = 60) -> None:
+    """Synthetic stained cells in the NIH layout, ``cell_images/{Parasitized,Uninfected}/*.png``:
+    pink discs on black, and the parasitized ones carry one to three dark purple spots, so a
+    class activation map has something real to point at."""
+    import cv2
+
+    rng = np.random.default_rng(27558)
+    for label in MALARIA_CLASSES:
+        out = folder / "cell_images" / label
+        out.mkdir(parents=True)
+        for n in range(per_class):
+            height, width = (int(v) for v in rng.integers(100, 150, size=2))
+            image = np.zeros((height, width, 3), np.uint8)
+            centre = (width // 2, height // 2)
+            axes = (int(width * rng.uniform(0.38, 0.46)), int(height * rng.uniform(0.38, 0.46)))
+            pink = tuple(int(c) for c in rng.integers([150, 110, 170], [200, 150, 230]))  # BGR
+            cv2.ellipse(image, centre, axes, float(rng.uniform(0, 180)), 0, 360, pink, -1)
+            if label == "Parasitized":
+                for _ in range(int(rng.integers(1, 4))):
+                    spot = (centre[0] + int(rng.integers(-axes[0] // 2, axes[0] // 2)),
+                            centre[1] + int(rng.integers(-axes[1] // 2, axes[1] // 2)))  # fmt: skip
+                    cv2.circle(image, spot, int(rng.integers(4, 9)), (110, 30, 80), -1)
+            noise = rng.normal(0, 6, image.shape) * (image > 0)
+            image = np.clip(image + noise, 0, 255).astype(np.uint8)
+            cv2.imwrite(str(out / f"C{n + 1}P{n}ThinF_IMG_2015_cell_{n}.png"), image)
+
+
+register(
+    Dataset(
+        name="malaria",
+        description="NIH/NLM malaria cell images: 27,558 segmented red blood cells from thin "
+        "blood smears, half parasitized, half uninfected (PNG, about 100-150 px).",
+        homepage="https://lhncbc.nlm.nih.gov/LHC-research/LHC-projects/image-processing/malaria-datasheet.html",
+        license="freely available from the U.S. National Library of Medicine (see homepage)",
+        files=(
+            RemoteFile(
+                "cell_images.zip",
+                (
+                    "https://data.lhncbc.nlm.nih.gov/public/Malaria/cell_images.zip",
+                    "https://ceb.nlm.nih.gov/proj/malaria/cell_images.zip",
+                ),
+            ),
+        ),
+        layout=tuple(f"cell_images/{label}" for label in MALARIA_CLASSES),
+        unpack=unpack_malaria,
+        make_standin=make_malaria_standin,
+    )
+)

@@ -459,3 +459,76 @@ def test_the_kaggle_key_never_goes_to_another_host(tiny_dataset, monkeypatch):
     Handler.authorizations.clear()
     assert (fetch("Tiny") / "tiny.txt").is_file()
     assert Handler.authorizations and not any(Handler.authorizations)
+
+
+# --------------------------------------------------------------------------- Chapter 6
+
+
+def test_gtsrb_standin_has_the_official_layout_and_is_learnable(monkeypatch):
+    cv2 = pytest.importorskip("cv2")
+    pandas = pytest.importorskip("pandas")
+    from sklearn.linear_model import LogisticRegression
+
+    offline_smoke(monkeypatch)
+    root = fetch("GTSRB")
+    features, labels = [], []
+    for class_id in range(len(data.GTSRB_CLASSES)):
+        images = root / "Final_Training" / "Images" / f"{class_id:05d}"
+        csv = images / f"GT-{class_id:05d}.csv"
+        assert csv.read_bytes().count(b"\r\n") == len(list(images.glob("*.ppm"))) + 1  # CRLF
+        table = pandas.read_csv(csv, sep=";")
+        assert list(table.columns) == [*data.GTSRB_HEADER.split(";"), "ClassId"]
+        assert set(table["ClassId"]) == {class_id}
+        for name in table["Filename"]:
+            image = cv2.imread(str(images / name))
+            features.append(cv2.resize(image, (16, 16)).ravel() / 255)
+            labels.append(class_id)
+    test = pandas.read_csv(root / "Final_Test" / "GT-final_test.csv", sep=";")
+    unlabelled = pandas.read_csv(root / "Final_Test" / "Images" / "GT-final_test.test.csv", sep=";")
+    assert "ClassId" not in unlabelled and list(unlabelled["Filename"]) == list(test["Filename"])
+    test_x = [cv2.resize(cv2.imread(str(root / "Final_Test" / "Images" / n)), (16, 16)).ravel()
+              / 255 for n in test["Filename"]]  # fmt: skip
+    model = LogisticRegression(max_iter=2000).fit(features, labels)
+    assert model.score(test_x, test["ClassId"]) > 0.5  # chance is 1/43
+
+
+def test_gtsrb_mirror_of_the_shared_data_folder_if_present(monkeypatch):
+    root = fetch_from_shared_mirror(monkeypatch, "GTSRB")
+    assert len(list((root / "Final_Training" / "Images").iterdir())) == len(data.GTSRB_CLASSES)
+
+
+def test_gtsrb_zips_are_unpacked_where_the_mirror_has_them(tmp_path):
+    import zipfile
+
+    folder = tmp_path / "GTSRB"
+    folder.mkdir()
+    members = {
+        "GTSRB_Final_Training_Images.zip": "GTSRB/Final_Training/Images/00000/GT-00000.csv",
+        "GTSRB_Final_Test_Images.zip": "GTSRB/Final_Test/Images/00000.ppm",
+        "GTSRB_Final_Test_GT.zip": "GT-final_test.csv",
+    }
+    for archive_name, member in members.items():
+        with zipfile.ZipFile(folder / archive_name, "w") as archive:
+            archive.writestr(member, "x")
+    data.unpack_gtsrb(folder)
+    assert data.DATASETS["GTSRB"].is_ready(folder)
+    assert sorted(p.name for p in folder.iterdir()) == ["Final_Test", "Final_Training"]
+
+
+def test_malaria_standin_shows_parasites_as_dark_spots(monkeypatch):
+    cv2 = pytest.importorskip("cv2")
+    offline_smoke(monkeypatch)
+    root = fetch("malaria")
+    dark_spot_share = {}
+    for label in data.MALARIA_CLASSES:
+        paths = sorted((root / "cell_images" / label).glob("*.png"))
+        assert len(paths) >= 20
+        shares = []
+        for path in paths:
+            image = cv2.imread(str(path))
+            cell = image.sum(axis=2) > 0
+            purple = (image[..., 1] < 60) & cell  # dark, low-green pixels inside the cell
+            shares.append(purple.sum() / cell.sum())
+        dark_spot_share[label] = np.array(shares)
+    assert (dark_spot_share["Parasitized"] > 0.005).mean() > 0.95
+    assert (dark_spot_share["Uninfected"] < 0.005).mean() > 0.95
