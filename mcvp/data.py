@@ -334,11 +334,24 @@ def _manual_instructions(dataset: Dataset, folder: Path, tried: list[str]) -> st
     return "\n".join(lines)
 
 
+def unpack_archive(folder: Path, name: str, into: Path | None = None) -> Path:
+    """Extract the downloaded archive ``folder/name`` (into ``folder`` unless told), delete it."""
+    extracted = extract(folder / name, into or folder)
+    (folder / name).unlink()
+    return extracted
+
+
+def add_noise(image: np.ndarray, rng: np.random.Generator, sigma: float, where=1) -> np.ndarray:
+    """``image`` plus Gaussian noise (only ``where`` it is true), back to uint8: stand-ins look
+    less perfect than their drawing code."""
+    noise = rng.normal(0, sigma, image.shape) * where
+    return np.clip(image + noise, 0, 255).astype(np.uint8)
+
+
 def gunzip_all(folder: Path) -> None:
     """Unpack every ``*.gz`` under ``folder`` next to itself, then delete the ``.gz``."""
     for gz in sorted(folder.rglob("*.gz")):
-        extract(gz, gz.parent)
-        gz.unlink()
+        unpack_archive(gz.parent, gz.name)
 
 
 # --------------------------------------------------------------------------- FashionMNIST
@@ -447,9 +460,7 @@ CATS_DOGS_CLASSES = {"cats": "cat", "dogs": "dog"}  # folder -> file-name prefix
 
 def unpack_cat_and_dog(folder: Path) -> None:
     """Extract the archive; Microsoft's layout is rearranged into Kaggle's (see below)."""
-    archive = folder / "cat-and-dog.zip"
-    extract(archive, folder)
-    archive.unlink()
+    unpack_archive(folder, "cat-and-dog.zip")
     if (folder / "PetImages").is_dir():
         _rearrange_pet_images(folder / "PetImages", folder)
         shutil.rmtree(folder / "PetImages")
@@ -508,8 +519,7 @@ def _draw_pet(rng: np.random.Generator, is_dog: bool) -> np.ndarray:
     cv2.circle(image, (cx, cy), r, fur, -1)
     for side in (-1, 1):
         cv2.circle(image, (cx + side * r // 3, cy - r // 6), max(2, r // 8), (20, 20, 20), -1)
-    noise = rng.normal(0, 12, image.shape)
-    return np.clip(image + noise, 0, 255).astype(np.uint8)
+    return add_noise(image, rng, sigma=12)
 
 
 def make_cat_and_dog_standin(folder: Path, n_train: int = 100, n_test: int = 25) -> None:
@@ -716,8 +726,7 @@ def _draw_face(rng: np.random.Generator, size: int, age: float = 0.3, female: bo
     ):
         polyline = points[start:stop].astype(np.int32)
         cv2.polylines(image, [polyline], closed, dark, max(1, size // 60))  # fmt: skip
-    noise = rng.normal(0, 6, image.shape)
-    return np.clip(image + noise, 0, 255).astype(np.uint8), points
+    return add_noise(image, rng, sigma=6), points
 
 
 # --------------------------------------------------------------------------- facial keypoints
@@ -728,9 +737,7 @@ P1_SPLITS = {"training": "training_frames_keypoints.csv", "test": "test_frames_k
 
 def unpack_github_archive(folder: Path, archive_name: str, keep: tuple[str, ...]) -> None:
     """Extract a GitHub source archive and keep only ``keep`` (paths inside the repository)."""
-    archive = folder / archive_name
-    top = extract(archive, folder / ".archive")
-    archive.unlink()
+    top = unpack_archive(folder, archive_name, into=folder / ".archive")
     (repository,) = [p for p in top.iterdir() if p.is_dir()]  # <repo>-<commit>/
     for rel in keep:
         shutil.move(repository / rel, folder / rel)
@@ -799,9 +806,7 @@ def parse_utkface_name(name: str) -> tuple[int, int, int] | None:
 
 def unpack_utkface(folder: Path) -> None:
     """``UTKFace.tar.gz`` extracts to ``UTKFace/``; its images go flat into ``folder``."""
-    archive = folder / "UTKFace.tar.gz"
-    extract(archive, folder)
-    archive.unlink()
+    unpack_archive(folder, "UTKFace.tar.gz")
     for image in (folder / "UTKFace").iterdir():
         shutil.move(image, folder / image.name)
     (folder / "UTKFace").rmdir()
@@ -853,9 +858,7 @@ FAIRFACE_FILES = {
 
 
 def unpack_fairface(folder: Path) -> None:
-    archive = folder / "fairface-img-margin025-trainval.zip"
-    extract(archive, folder)
-    archive.unlink()
+    unpack_archive(folder, "fairface-img-margin025-trainval.zip")
 
 
 def make_fairface_standin(folder: Path, n_train: int = 160, n_val: int = 40) -> None:
@@ -923,8 +926,7 @@ def unpack_gtsrb(folder: Path) -> None:
     """The zips extract to ``GTSRB/Final_Training``, ``GTSRB/Final_Test`` and a bare
     ``GT-final_test.csv`` (the test labels); put all three where the mirror has them."""
     for name in GTSRB_FILES:
-        extract(folder / name, folder)
-        (folder / name).unlink()
+        unpack_archive(folder, name)
     for item in (folder / "GTSRB").iterdir():
         shutil.move(item, folder / item.name)
     (folder / "GTSRB").rmdir()
@@ -949,8 +951,7 @@ def _draw_sign(rng: np.random.Generator, class_id: int, size: int = 32) -> np.nd
     cv2.circle(image, (centre, centre), int(radius * 0.6), (245, 245, 245), -1)
     cv2.putText(image, str(class_id), (centre - 7, centre + 4), cv2.FONT_HERSHEY_PLAIN, 0.8,
                 (20, 20, 20), 1)  # fmt: skip
-    noise = rng.normal(0, 10, image.shape)
-    return np.clip(image + noise, 0, 255).astype(np.uint8)
+    return add_noise(image, rng, sigma=10)
 
 
 def _gtsrb_row(name: str, size: int, class_id: int | None) -> str:
@@ -1010,8 +1011,7 @@ MALARIA_CLASSES = ("Parasitized", "Uninfected")
 
 def unpack_malaria(folder: Path) -> None:
     """Extract ``cell_images.zip``; Kaggle's copy nests a duplicate ``cell_images/cell_images``."""
-    extract(folder / "cell_images.zip", folder)
-    (folder / "cell_images.zip").unlink()
+    unpack_archive(folder, "cell_images.zip")
     shutil.rmtree(folder / "cell_images" / "cell_images", ignore_errors=True)
 
 
@@ -1037,8 +1037,7 @@ def make_malaria_standin(folder: Path, per_class: int = 60) -> None:
                     spot = (centre[0] + int(rng.integers(-axes[0] // 2, axes[0] // 2)),
                             centre[1] + int(rng.integers(-axes[1] // 2, axes[1] // 2)))  # fmt: skip
                     cv2.circle(image, spot, int(rng.integers(4, 9)), (110, 30, 80), -1)
-            noise = rng.normal(0, 6, image.shape) * (image > 0)
-            image = np.clip(image + noise, 0, 255).astype(np.uint8)
+            image = add_noise(image, rng, sigma=6, where=image > 0)  # the cell, not the slide
             cv2.imwrite(str(out / f"C{n + 1}P{n}ThinF_IMG_2015_cell_{n}.png"), image)
 
 

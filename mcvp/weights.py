@@ -44,15 +44,15 @@ def checkpoint_dir() -> Path:
     return Path(torch.hub.get_dir()) / "checkpoints"
 
 
-def _find_weight_file(file_name: str) -> tuple[Path | None, str]:
-    """The weight file and where it came from ("cache", "mirror", "download"), or a reason."""
+def _find_weight_file(file_name: str) -> tuple[Path, str] | tuple[None, None]:
+    """The weight file in torch's cache or the mirror, and which of the two it was."""
     cached = checkpoint_dir() / file_name
     if cached.is_file():
         return cached, "cache"
     mirror = os.environ.get("MCVP_WEIGHTS_MIRROR")
     if mirror and (Path(mirror).expanduser() / file_name).is_file():
         return Path(mirror).expanduser() / file_name, "mirror"
-    return None, "MCVP_OFFLINE=1" if is_offline() else ""
+    return None, None
 
 
 def torchvision_model(name: str, weights: str = "DEFAULT", **kwargs) -> tuple[nn.Module, bool]:
@@ -67,32 +67,26 @@ def torchvision_model(name: str, weights: str = "DEFAULT", **kwargs) -> tuple[nn
     file_name = weight_enum.url.rsplit("/", 1)[-1]
     model = torchvision.models.get_model(name, weights=None, **kwargs)
     path, source = _find_weight_file(file_name)
+    state, why_not = None, "MCVP_OFFLINE=1"
     if path is not None:
         state = torch.load(path, map_location="cpu", weights_only=True)
-    elif source:  # offline: do not even try
-        state = None
-    else:
+    elif not is_offline():
         try:
-            state = weight_enum.get_state_dict(progress=True, check_hash=True)
-            source = "download"
+            state, source = weight_enum.get_state_dict(progress=True, check_hash=True), "download"
         except Exception as err:  # noqa: BLE001 (network errors come in many types)
-            state, source = None, f"{type(err).__name__}: {err}"
+            why_not = f"{type(err).__name__}: {err}"
     if state is None:
         print(RANDOM_BANNER.format(rule="!" * 92, name=name, file=file_name,
-                                   cache=checkpoint_dir(), reason=source))  # fmt: skip
+                                   cache=checkpoint_dir(), reason=why_not))  # fmt: skip
         record(f"weights_source.{name}", "random")
         return model, False
     model.load_state_dict(state)
     if source == "mirror":  # keep a copy where torchvision itself will find it next time
         checkpoint_dir().mkdir(parents=True, exist_ok=True)
         shutil.copy(path, checkpoint_dir() / file_name)
-    print(f"{name}: pretrained weights {weights_enum_name(weight_enum)} ({source})")
+    print(f"{name}: pretrained weights {type(weight_enum).__name__}.{weight_enum.name} ({source})")
     record(f"weights_source.{name}", source)
     return model, True
-
-
-def weights_enum_name(weight_enum) -> str:
-    return f"{type(weight_enum).__name__}.{weight_enum.name}"
 
 
 def efficientnet_lite0(num_classes: int = 1000) -> nn.Module:
