@@ -1062,3 +1062,251 @@ register(
         make_standin=make_malaria_standin,
     )
 )
+
+
+# --------------------------------------------------------------------------- detection scenes
+
+OPEN_IMAGES_BOX_COLUMNS = (  # Open Images' box table, as in the bus/truck subset's df.csv
+    "ImageID", "Source", "LabelName", "Confidence", "XMin", "XMax", "YMin", "YMax",
+    "IsOccluded", "IsTruncated", "IsGroupOf", "IsDepiction", "IsInside",
+    "XClick1X", "XClick2X", "XClick3X", "XClick4X", "XClick1Y", "XClick2Y", "XClick3Y", "XClick4Y",
+)  # fmt: skip
+BUS_TRUCK_CLASSES = ("Bus", "Truck")  # the LabelName values in df.csv
+
+
+def _draw_street(rng: np.random.Generator, width: int, height: int) -> tuple[np.ndarray, int]:
+    """A street scene without vehicles (BGR): sky, houses with windows, trees, a road.
+    Returns the image and the row of the horizon, where vehicles stand."""
+    import cv2
+
+    horizon = int(height * rng.uniform(0.55, 0.7))
+    sky_top, sky_low = rng.integers([150, 90, 40], [230, 160, 90]), rng.integers(200, 250, 3)
+    rows = np.linspace(0, 1, horizon)[:, None, None]
+    image = np.empty((height, width, 3), np.float64)
+    image[:horizon] = sky_top * (1 - rows) + sky_low * rows
+    image[horizon:] = rng.integers(70, 120)  # asphalt grey
+    image = image.astype(np.uint8)
+    x = int(rng.integers(-20, 10))
+    while x < width:  # a row of houses along the far side of the road
+        house_w, house_h = int(rng.integers(30, 70)), int(rng.integers(25, horizon - 10))
+        wall = tuple(int(c) for c in rng.integers(90, 210, 3))
+        cv2.rectangle(image, (x, horizon - house_h), (x + house_w, horizon), wall, -1)
+        for wy in range(horizon - house_h + 6, horizon - 10, 14):
+            for wx in range(x + 5, x + house_w - 8, 12):
+                cv2.rectangle(image, (wx, wy), (wx + 5, wy + 6), (60, 50, 40), -1)
+        x += house_w + int(rng.integers(0, 25))
+    for _ in range(int(rng.integers(0, 4))):  # trees in front of the houses
+        tx, r = int(rng.integers(0, width)), int(rng.integers(8, 18))
+        cv2.line(image, (tx, horizon), (tx, horizon - 2 * r), (30, 50, 80), 3)
+        green = (int(rng.integers(20, 60)), int(rng.integers(100, 160)), int(rng.integers(20, 70)))
+        cv2.circle(image, (tx, horizon - 2 * r), r, green, -1)
+    for lane in range(0, width, 40):  # dashed lane markings
+        y = horizon + (height - horizon) // 2
+        cv2.line(image, (lane, y), (lane + 20, y), (220, 220, 220), 2)
+    return image, horizon
+
+
+def _draw_vehicle(image: np.ndarray, rng: np.random.Generator, label: str, box) -> None:
+    """A side view of a bus (long body, a row of windows, a door) or a truck (a small cab in
+    front of a tall cargo box), drawn into ``box = (x0, y0, x1, y1)``."""
+    import cv2
+
+    x0, y0, x1, y1 = box
+    w, h = x1 - x0, y1 - y0
+    wheel_r = max(3, h // 6)
+    body_bottom = y1 - wheel_r
+    paint = tuple(int(c) for c in rng.integers(40, 230, 3))
+    if label == "Bus":
+        cv2.rectangle(image, (x0, y0), (x1, body_bottom), paint, -1)
+        window_top, window_bottom = y0 + h // 8, y0 + h // 2
+        for wx in range(x0 + w // 12, x1 - w // 10, max(6, w // 8)):
+            cv2.rectangle(image, (wx, window_top), (wx + max(3, w // 12), window_bottom),
+                          (90, 70, 50), -1)  # fmt: skip
+        cv2.rectangle(image, (x0 + w // 40, window_top), (x0 + w // 12, body_bottom - 2),
+                      (60, 50, 40), -1)  # the door  # fmt: skip
+        wheels = (x0 + w // 5, x1 - w // 5)
+    else:
+        cab_w = w // 4
+        cargo = tuple(int(c) for c in rng.integers(150, 250, 3))
+        cv2.rectangle(image, (x0 + cab_w + 2, y0), (x1, body_bottom), cargo, -1)
+        cab_top = y0 + h // 3
+        cv2.rectangle(image, (x0, cab_top), (x0 + cab_w, body_bottom), paint, -1)
+        cv2.rectangle(image, (x0 + 2, cab_top + 3), (x0 + cab_w // 2, cab_top + h // 5),
+                      (90, 70, 50), -1)  # the cab's window  # fmt: skip
+        wheels = (x0 + cab_w // 2, x1 - w // 3, x1 - w // 8)
+    for wx in wheels:
+        cv2.circle(image, (wx, y1 - wheel_r), wheel_r, (25, 25, 25), -1)
+        cv2.circle(image, (wx, y1 - wheel_r), max(1, wheel_r // 2), (150, 150, 150), -1)
+
+
+def draw_vehicle_scene(rng: np.random.Generator, width: int, height: int):
+    """A street with one to three buses and trucks side by side; returns the BGR image and the
+    boxes as ``(label, x0, y0, x1, y1)`` in pixels (x1, y1 exclusive)."""
+    image, horizon = _draw_street(rng, width, height)
+    boxes, x = [], int(rng.integers(0, width // 6))
+    for _ in range(int(rng.integers(1, 4))):
+        label = BUS_TRUCK_CLASSES[int(rng.integers(2))]
+        h = int(height * rng.uniform(0.16, 0.32))
+        w = int(h * (rng.uniform(2.2, 3.0) if label == "Bus" else rng.uniform(1.6, 2.1)))
+        if x + w > width - 2:
+            break
+        bottom = min(height - 2, horizon + int(rng.integers(h // 4, h // 2)))
+        box = (x, bottom - h, x + w, bottom)
+        _draw_vehicle(image, rng, label, box)
+        boxes.append((label, *box))
+        x += w + int(rng.integers(8, width // 5))
+    if not boxes:  # too little room: one small bus at the left
+        h = height // 4
+        box = (2, horizon - h // 2, 2 + int(h * 2.4), horizon + h // 2)
+        _draw_vehicle(image, rng, "Bus", box)
+        boxes.append(("Bus", *box))
+    return add_noise(image, rng, sigma=8), boxes
+
+
+def _open_images_row(image_id: str, label: str, box, width: int, height: int) -> str:
+    x0, y0, x1, y1 = box
+    xmin, xmax, ymin, ymax = x0 / width, x1 / width, y0 / height, y1 / height
+    clicks = (xmin, xmax, (xmin + xmax) / 2, (xmin + xmax) / 2, (ymin + ymax) / 2,
+              (ymin + ymax) / 2, ymin, ymax)  # fmt: skip  # one extreme point on each side
+    flags = "0,0,0,0,0"  # occluded, truncated, group, depiction, inside
+    numbers = ",".join(f"{v:.6f}" for v in (xmin, xmax, ymin, ymax))
+    return f"{image_id},xclick,{label},1,{numbers},{flags}," + ",".join(f"{v:.6f}" for v in clicks)
+
+
+def make_bus_trucks_standin(folder: Path, n: int = 120) -> None:
+    """Synthetic street scenes in the layout of Kaggle's ``sixhky/open-images-bus-trucks``:
+    ``df.csv`` (Open Images box columns, normalised coordinates, LabelName Bus / Truck) and
+    ``images/images/<ImageID>.jpg``."""
+    import cv2
+
+    rng = np.random.default_rng(1024)
+    images = folder / "images" / "images"
+    images.mkdir(parents=True)
+    rows = [",".join(OPEN_IMAGES_BOX_COLUMNS)]
+    for _ in range(n):
+        image_id = "".join(rng.choice(list("0123456789abcdef"), 16))
+        width = int(rng.integers(240, 321))
+        height = int(width * rng.uniform(0.66, 0.8))
+        image, boxes = draw_vehicle_scene(rng, width, height)
+        cv2.imwrite(str(images / f"{image_id}.jpg"), image, [cv2.IMWRITE_JPEG_QUALITY, 90])
+        rows += [_open_images_row(image_id, label, box, width, height) for label, *box in boxes]
+    (folder / "df.csv").write_text("\n".join(rows) + "\n")
+
+
+register(
+    Dataset(
+        name="open-images-bus-trucks",
+        description="The book's Open Images subset of buses and trucks: about 15,000 photos with "
+        "boxes in Open Images' table format (df.csv, coordinates as fractions of the image).",
+        homepage="https://www.kaggle.com/datasets/sixhky/open-images-bus-trucks",
+        license="Open Images: boxes CC BY 4.0, images listed as CC BY 2.0 (check each photo)",
+        files=(
+            RemoteFile(
+                "open-images-bus-trucks.zip",
+                ("https://www.kaggle.com/api/v1/datasets/download/sixhky/open-images-bus-trucks",),
+                login="kaggle",
+            ),
+        ),
+        layout=("df.csv", "images/images"),
+        unpack=lambda folder: unpack_archive(folder, "open-images-bus-trucks.zip"),
+        make_standin=make_bus_trucks_standin,
+        manual=(
+            "Kaggle needs a login: on kaggle.com open Settings > API > Create New Token and save\n"
+            "the kaggle.json it downloads as ~/.kaggle/kaggle.json (chmod 600), or set\n"
+            "KAGGLE_USERNAME and KAGGLE_KEY; the course sends it to Kaggle and never prints it.\n"
+            "Or download open-images-bus-trucks.zip from the dataset page by hand."
+        ),
+    )
+)
+
+
+_RACCOON_COMMIT = "93938849301895fb73909842ba04af9b602f677a"
+
+
+def _voc_xml(filename: str, width: int, height: int, boxes) -> str:
+    """A Pascal VOC annotation as labelImg writes it (tabs, one <object> per box)."""
+    objects = "".join(
+        f"\t<object>\n\t\t<name>{label}</name>\n\t\t<pose>Unspecified</pose>\n"
+        "\t\t<truncated>0</truncated>\n\t\t<difficult>0</difficult>\n\t\t<bndbox>\n"
+        f"\t\t\t<xmin>{x0}</xmin>\n\t\t\t<ymin>{y0}</ymin>\n"
+        f"\t\t\t<xmax>{x1}</xmax>\n\t\t\t<ymax>{y1}</ymax>\n\t\t</bndbox>\n\t</object>\n"
+        for label, x0, y0, x1, y1 in boxes
+    )
+    return (
+        '<annotation verified="yes">\n\t<folder>images</folder>\n'
+        f"\t<filename>{filename}</filename>\n"
+        f"\t<path>/home/annotator/raccoon/images/{filename}</path>\n"
+        "\t<source>\n\t\t<database>Unknown</database>\n\t</source>\n"
+        f"\t<size>\n\t\t<width>{width}</width>\n\t\t<height>{height}</height>\n"
+        f"\t\t<depth>3</depth>\n\t</size>\n\t<segmented>0</segmented>\n{objects}</annotation>\n"
+    )
+
+
+def _draw_raccoon(image: np.ndarray, rng: np.random.Generator, box) -> None:
+    """A grey raccoon-like animal in ``box``: body, ringed tail, a head with a dark eye mask."""
+    import cv2
+
+    x0, y0, x1, y1 = box
+    w, h = x1 - x0, y1 - y0
+    fur = tuple(int(c) for c in rng.integers(95, 140) + rng.integers(-10, 11, 3))
+    body = (x0 + int(w * 0.45), y0 + int(h * 0.62))
+    cv2.ellipse(image, body, (int(w * 0.3), int(h * 0.34)), 0, 0, 360, fur, -1)
+    for ring in range(4):  # the tail, light and dark rings
+        colour = (40, 40, 40) if ring % 2 else fur
+        centre = (x0 + int(w * (0.16 - 0.035 * ring)), y0 + int(h * (0.75 - 0.04 * ring)))
+        cv2.circle(image, centre, max(2, int(h * 0.1)), colour, -1)
+    head = (x0 + int(w * 0.76), y0 + int(h * 0.35))
+    radius = max(4, int(min(w, h) * 0.22))
+    cv2.circle(image, head, radius, fur, -1)
+    cv2.ellipse(image, head, (radius, max(2, radius // 3)), 0, 0, 360, (30, 30, 30), -1)
+    for side in (-1, 1):
+        cv2.circle(image, (head[0] + side * radius // 2, head[1]), max(1, radius // 6),
+                   (230, 230, 230), -1)  # fmt: skip
+
+
+def make_raccoon_standin(folder: Path, n: int = 40) -> None:
+    """Synthetic raccoons in the layout of ``datitran/raccoon_dataset``: ``images/raccoon-N.jpg``
+    and ``annotations/raccoon-N.xml`` (Pascal VOC, one or two animals per photo)."""
+    import cv2
+
+    rng = np.random.default_rng(200)
+    (folder / "images").mkdir(parents=True)
+    (folder / "annotations").mkdir()
+    for number in range(1, n + 1):
+        width, height = int(rng.integers(260, 420)), int(rng.integers(200, 320))
+        ground = rng.integers([20, 70, 40], [70, 140, 110])  # BGR: grass and leaves
+        image = add_noise(np.full((height, width, 3), ground, np.uint8), rng, sigma=18)
+        boxes = []
+        for slot in range(int(rng.integers(1, 3))):
+            w = int(width * rng.uniform(0.3, 0.45))
+            h = int(w * rng.uniform(0.6, 0.8))
+            x0 = int(slot * width / 2 + rng.integers(0, max(1, width // 2 - w)))
+            y0 = int(rng.integers(0, height - h))
+            _draw_raccoon(image, rng, (x0, y0, x0 + w, y0 + h))
+            boxes.append(("raccoon", x0 + 1, y0 + 1, x0 + w, y0 + h))  # VOC: 1-based pixels
+        name = f"raccoon-{number}.jpg"
+        cv2.imwrite(str(folder / "images" / name), add_noise(image, rng, sigma=6))
+        xml = _voc_xml(name, width, height, boxes)
+        (folder / "annotations" / f"raccoon-{number}.xml").write_text(xml)
+
+
+register(
+    Dataset(
+        name="raccoon",
+        description="Dat Tran's raccoon detection set: 200 photos with Pascal VOC XML boxes "
+        "(one class, some photos with several raccoons).",
+        homepage="https://github.com/datitran/raccoon_dataset",
+        license="MIT (repository); photos collected from Google and Pixabay",
+        files=(
+            RemoteFile(
+                "raccoon_dataset.zip",
+                (f"https://github.com/datitran/raccoon_dataset/archive/{_RACCOON_COMMIT}.zip",),
+            ),
+        ),
+        layout=("images", "annotations"),
+        unpack=lambda folder: unpack_github_archive(
+            folder, "raccoon_dataset.zip", ("images", "annotations", "LICENSE")
+        ),
+        make_standin=make_raccoon_standin,
+    )
+)

@@ -7,12 +7,15 @@ draw the same picture, so the shifting and probing live here:
 - :func:`shift` moves a batch of images by whole pixels, filling the uncovered border with a
   constant (black by default), instead of wrapping around as ``torch.roll`` does;
 - :func:`probability_under_shift` shifts each image horizontally by every amount in ``shifts``
-  and returns the model's probability of each image's true class, ready for a heat map.
+  and returns the model's probability of each image's true class, ready for a heat map;
+- :func:`read_images` decodes a list of image files once into one uint8 tensor, reporting and
+  skipping files that cannot be decoded (Chapter 6 onwards).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 
 import torch
 from torch import nn
@@ -50,3 +53,27 @@ def probability_under_shift(
         probabilities = model(shift(images, dx)).softmax(dim=1)
         columns.append(probabilities.gather(1, labels[:, None]).squeeze(1))
     return torch.stack(columns, dim=1).cpu()
+
+
+def read_images(paths: Sequence, size: int) -> tuple[torch.Tensor, list]:
+    """Decode image files once into an (N, 3, size, size) uint8 RGB tensor.
+
+    Each file is read with OpenCV (BGR, so the channels are swapped to RGB) and squashed to
+    ``size`` x ``size`` with ``INTER_AREA``. Files OpenCV cannot decode (empty, truncated, or
+    not an image at all) are reported by name and skipped, never retried. Returns the tensor and
+    the paths that were kept, in order, so labels can be matched to the images that survived.
+    """
+    import cv2
+    import numpy as np
+
+    images, kept = [], []
+    for path in paths:
+        bgr = cv2.imread(str(path)) if Path(path).stat().st_size else None
+        if bgr is None:
+            print(f"skipped an unreadable image: {path}")
+            continue
+        small = cv2.resize(bgr, (size, size), interpolation=cv2.INTER_AREA)
+        images.append(cv2.cvtColor(small, cv2.COLOR_BGR2RGB))
+        kept.append(path)
+    batch = np.stack(images) if images else np.empty((0, size, size, 3), np.uint8)
+    return torch.from_numpy(batch).permute(0, 3, 1, 2).contiguous(), kept

@@ -532,3 +532,93 @@ def test_malaria_standin_shows_parasites_as_dark_spots(monkeypatch):
         dark_spot_share[label] = np.array(shares)
     assert (dark_spot_share["Parasitized"] > 0.005).mean() > 0.95
     assert (dark_spot_share["Uninfected"] < 0.005).mean() > 0.95
+
+
+# --------------------------------------------------------------------------- Chapter 7
+
+
+def bus_truck_crops(root, table, size=(32, 16)):
+    """Each ground-truth box of ``table`` cut out of its image and resized, with its label."""
+    import cv2
+
+    crops, labels = [], []
+    for image_id, boxes in table.groupby("ImageID"):
+        image = cv2.imread(str(root / "images" / "images" / f"{image_id}.jpg"))
+        assert image is not None, image_id
+        height, width = image.shape[:2]
+        for box in boxes.itertuples():
+            x0, x1 = int(box.XMin * width), int(box.XMax * width)
+            y0, y1 = int(box.YMin * height), int(box.YMax * height)
+            crops.append(cv2.resize(image[y0:y1, x0:x1], size).ravel() / 255)
+            labels.append(box.LabelName)
+    return np.array(crops), np.array(labels)
+
+
+def test_bus_trucks_standin_has_the_kaggle_layout_and_learnable_boxes(monkeypatch):
+    pandas = pytest.importorskip("pandas")
+    from sklearn.linear_model import LogisticRegression
+
+    offline_smoke(monkeypatch)
+    root = fetch("open-images-bus-trucks")
+    table = pandas.read_csv(root / "df.csv")
+    assert tuple(table.columns) == data.OPEN_IMAGES_BOX_COLUMNS
+    assert set(table["LabelName"]) == set(data.BUS_TRUCK_CLASSES)
+    coords = table[["XMin", "XMax", "YMin", "YMax"]].to_numpy()
+    assert ((coords >= 0) & (coords <= 1)).all()
+    assert (table["XMin"] < table["XMax"]).all() and (table["YMin"] < table["YMax"]).all()
+    images = sorted(p.stem for p in (root / "images" / "images").glob("*.jpg"))
+    assert images == sorted(table["ImageID"].unique())  # every photo has boxes, every box a photo
+    assert (table.groupby("ImageID").size() > 1).mean() > 0.2  # several vehicles in many scenes
+    crops, labels = bus_truck_crops(root, table)
+    half = len(crops) // 2
+    model = LogisticRegression(max_iter=2000).fit(crops[:half], labels[:half])
+    assert model.score(crops[half:], labels[half:]) > 0.8
+
+
+def test_bus_trucks_standin_is_deterministic(tmp_path):
+    for folder in ("a", "b"):
+        data.make_bus_trucks_standin(tmp_path / folder, n=5)
+    assert (tmp_path / "a" / "df.csv").read_text() == (tmp_path / "b" / "df.csv").read_text()
+
+
+def test_bus_trucks_need_kaggle_and_say_so(monkeypatch, tmp_path):
+    monkeypatch.setenv("MCVP_OFFLINE", "1")
+    monkeypatch.delenv("KAGGLE_USERNAME", raising=False)
+    with pytest.raises(DownloadError, match="kaggle.json"):
+        fetch("open-images-bus-trucks", allow_standin=False)
+
+
+def read_voc(xml_path):
+    import xml.etree.ElementTree as ET
+
+    root = ET.parse(xml_path).getroot()
+    size = root.find("size")
+    boxes = [
+        (obj.findtext("name"), *(int(obj.find("bndbox").findtext(k)) for k in
+                                 ("xmin", "ymin", "xmax", "ymax")))
+        for obj in root.iter("object")
+    ]  # fmt: skip
+    width, height = int(size.findtext("width")), int(size.findtext("height"))
+    return root.findtext("filename"), width, height, boxes
+
+
+def check_raccoon_layout(root):
+    cv2 = pytest.importorskip("cv2")
+    annotations = sorted((root / "annotations").glob("*.xml"))
+    assert len(annotations) >= 20
+    for xml_path in annotations:
+        filename, width, height, boxes = read_voc(xml_path)
+        image = cv2.imread(str(root / "images" / filename))
+        assert image.shape[:2] == (height, width)
+        assert boxes and {label for label, *_ in boxes} == {"raccoon"}
+        for _, x0, y0, x1, y1 in boxes:
+            assert 1 <= x0 < x1 <= width and 1 <= y0 < y1 <= height  # VOC pixels are 1-based
+
+
+def test_raccoon_standin_has_the_voc_layout(monkeypatch):
+    offline_smoke(monkeypatch)
+    check_raccoon_layout(fetch("raccoon"))
+
+
+def test_raccoon_mirror_of_the_shared_data_folder_if_present(monkeypatch):
+    check_raccoon_layout(fetch_from_shared_mirror(monkeypatch, "raccoon"))

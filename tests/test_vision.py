@@ -45,3 +45,25 @@ def test_probability_under_shift_has_one_column_per_shift_and_uses_eval_mode():
     assert torch.allclose(table[:, 1], expected)
     again = probability_under_shift(model, images, labels, [-1, 0, 1])
     assert torch.equal(table, again)
+
+
+def test_read_images_decodes_to_rgb_and_skips_unreadable_files(tmp_path, capsys):
+    cv2 = pytest.importorskip("cv2")
+    import numpy as np
+
+    from mcvp.vision import read_images
+
+    blue = np.zeros((20, 30, 3), np.uint8)
+    blue[..., 0] = 255  # OpenCV stores BGR: channel 0 is blue
+    cv2.imwrite(str(tmp_path / "blue.png"), blue)
+    (tmp_path / "empty.png").write_bytes(b"")
+    (tmp_path / "Thumbs.db").write_bytes(b"not an image")
+    paths = [tmp_path / "blue.png", tmp_path / "empty.png", tmp_path / "Thumbs.db"]
+    images, kept = read_images(paths, size=8)
+    assert images.shape == (1, 3, 8, 8) and images.dtype == torch.uint8
+    assert kept == [tmp_path / "blue.png"]
+    assert (images[0, 2] == 255).all() and (images[0, :2] == 0).all()  # RGB: blue is last
+    out = capsys.readouterr().out
+    assert "empty.png" in out and "Thumbs.db" in out
+    nothing, none_kept = read_images([tmp_path / "empty.png"], size=8)
+    assert nothing.shape == (0, 3, 8, 8) and none_kept == []
