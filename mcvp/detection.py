@@ -8,7 +8,8 @@ scored with the same code, kept here:
   one uint8 tensor of fixed-size images, with the boxes in pixels of the resized images;
 - :func:`selective_search_boxes` runs selective search on one image and returns its proposals
   as ``(x0, y0, x1, y1)`` boxes; :func:`cached_proposals` computes them once per image set and
-  keeps them on disk, because this is the slow part of R-CNN;
+  keeps them on disk (one file per image set and settings), because this is the slow part of
+  R-CNN;
 - :func:`mean_average_precision` scores detections against ground truth the way COCO does:
   greedy matching by score, each ground-truth box matched at most once, AP per class averaged
   over IoU thresholds; ``points=101`` reproduces pycocotools' interpolation (tested), and
@@ -85,7 +86,7 @@ def selective_search_boxes(
     import selectivesearch
 
     with warnings.catch_warnings():  # skimage warns about the float image the package passes it
-        warnings.simplefilter("ignore", UserWarning)
+        warnings.filterwarnings("ignore", "Applying `local_binary_pattern`", UserWarning)
         _, regions = selectivesearch.selective_search(image, scale=scale, min_size=min_size)
     height, width = image.shape[:2]
     rects = {r["rect"] for r in regions if r["size"] >= min_area * height * width}
@@ -93,23 +94,27 @@ def selective_search_boxes(
     return torch.tensor(boxes, dtype=torch.float32).reshape(-1, 4)
 
 
-def cached_proposals(data: DetectionData, cache_file: Path, **search) -> list[torch.Tensor]:
+def cached_proposals(data: DetectionData, cache_dir: Path, **search) -> list[torch.Tensor]:
     """:func:`selective_search_boxes` for every image of ``data``, computed once.
 
-    The list is saved to ``cache_file`` with the image ids and the search settings; a later call
-    with the same images and settings loads it instead of searching again.
+    The proposals are saved in ``cache_dir`` under a name derived from the image ids, the image
+    size and the search settings, so different image sets or settings never overwrite each
+    other, and a later call with the same ones loads the file instead of searching again.
     """
-    key = {"image_ids": data.image_ids, "size": tuple(data.images.shape[-2:]), "search": search}
+    import hashlib
+    import json
+
+    key = {"image_ids": data.image_ids, "size": list(data.images.shape[-2:]), "search": search}
+    digest = hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()[:16]
+    cache_file = Path(cache_dir) / f"proposals-{digest}.pt"
     if cache_file.exists():
-        saved = torch.load(cache_file)
-        if saved["key"] == key:
-            return saved["proposals"]
+        return torch.load(cache_file)
     proposals = [
         selective_search_boxes(image.permute(1, 2, 0).numpy(), **search) for image in data.images
     ]
     cache_file.parent.mkdir(parents=True, exist_ok=True)
     partial = cache_file.with_suffix(".partial")
-    torch.save({"key": key, "proposals": proposals}, partial)
+    torch.save(proposals, partial)
     partial.replace(cache_file)  # atomic: never a half-written cache
     return proposals
 
@@ -165,7 +170,7 @@ def mean_average_precision(
     indices; targets hold ``boxes`` and ``labels``. Each class's AP is averaged over
     ``iou_thresholds``; classes without ground truth are left out. Returns ``{"map": …,
     "per_class": {label: AP}}``. Use ``COCO_IOU_THRESHOLDS`` and ``points=101`` for COCO's
-    AP@[.5:.95] (pycocotools also keeps at most 100 detections per image).
+    AP@[.5:.95] (pycocotools also keeps at most 100 detections per image and class).
     """
     classes = sorted({int(c) for t in targets for c in t["labels"]})
     per_class = {}
@@ -175,9 +180,9 @@ def mean_average_precision(
             scores, hits, n_true = [], [], 0
             for pred, true in zip(predictions, targets, strict=True):
                 mine, theirs = pred["labels"] == label, true["labels"] == label
-                true_boxes = true["boxes"][theirs].float()
+                true_boxes = true["boxes"][theirs].double()  # float64, as pycocotools
                 n_true += len(true_boxes)
-                pred_boxes, pred_scores = pred["boxes"][mine].float(), pred["scores"][mine]
+                pred_boxes, pred_scores = pred["boxes"][mine].double(), pred["scores"][mine]
                 hits.append(_match(pred_boxes, pred_scores, true_boxes, threshold))
                 scores.append(torch.sort(pred_scores, descending=True, stable=True).values)
             all_scores = torch.cat(scores).numpy() if scores else np.zeros(0)

@@ -153,14 +153,18 @@ def test_selective_search_finds_the_vehicles_and_the_cache_is_reused(bus_trucks,
     from torchvision.ops import box_iou
 
     loaded = load_bus_trucks(bus_trucks, size=160, limit=4)
-    cache = tmp_path / "proposals.pt"
-    proposals = cached_proposals(loaded, cache, scale=200, min_size=50)
-    assert len(proposals) == 4 and cache.exists()
+    proposals = cached_proposals(loaded, tmp_path, scale=200, min_size=50)
+    (cache,) = tmp_path.glob("proposals-*.pt")
+    assert len(proposals) == 4
     for boxes, found in zip(loaded.boxes, proposals, strict=True):
         assert found.shape[1] == 4 and len(found) == len(found.unique(dim=0))
         assert (box_iou(boxes, found).max(dim=1).values > 0.5).all()
-    cache.write_bytes(cache.read_bytes())  # same key: loaded, not searched again
-    again = cached_proposals(loaded, cache, scale=200, min_size=50)
+    stamp = cache.stat().st_mtime_ns
+    again = cached_proposals(loaded, tmp_path, scale=200, min_size=50)  # loaded, not searched
+    assert cache.stat().st_mtime_ns == stamp
     assert all(torch.equal(a, b) for a, b in zip(proposals, again, strict=True))
+    cached_proposals(load_bus_trucks(bus_trucks, size=160, limit=2), tmp_path, scale=200,
+                     min_size=50)  # fmt: skip
+    assert len(list(tmp_path.glob("proposals-*.pt"))) == 2  # another image set: its own file
     image = loaded.images[0].permute(1, 2, 0).numpy()
     assert len(selective_search_boxes(image, min_area=0.05)) < len(proposals[0])
