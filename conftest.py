@@ -6,6 +6,8 @@ below its folder, and the notebooks live in the chapter folders.
 - Notebooks run in smoke mode and offline (``MCVP_SMOKE=1 MCVP_OFFLINE=1``) with one thread per
   kernel, unless the caller sets those variables; kernels inherit this process's environment.
 - Cells tagged ``gpu`` are skipped without CUDA; ``--require-cuda`` makes that a failure.
+- Cells tagged ``needs-<module>`` (an optional extra, e.g. ``needs-ultralytics``) are skipped
+  when that module cannot be imported.
 - After a notebook's first failing cell, its remaining cells are skipped (they would only fail
   with NameErrors that hide the real error).
 - The summary ends with each notebook's wall time.
@@ -13,6 +15,7 @@ below its folder, and the notebooks live in the chapter folders.
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import shutil
 import tempfile
@@ -30,6 +33,7 @@ HERMETIC_DEFAULTS = {
 }
 OUTPUT_TIMEOUT_S = 60  # nbval waits only 5 s for a cell's output after it replied
 GPU_TAG = "gpu"
+NEEDS_PREFIX = "needs-"  # needs-<module>: an optional package the cell imports
 NOTEBOOK_SECONDS: dict[str, float] = defaultdict(float)  # filled in the controller process
 
 
@@ -79,6 +83,13 @@ def pytest_collection_modifyitems(config, items):
                 item.add_marker(pytest.mark.skip(reason="cell tagged 'gpu' and no CUDA here"))
     for item in cells:
         item.output_timeout = OUTPUT_TIMEOUT_S
+        for module in _missing_modules(item.cell.metadata.get("tags", [])):
+            item.add_marker(pytest.mark.skip(reason=f"cell needs '{module}', not installed"))
+
+
+def _missing_modules(tags) -> list[str]:
+    wanted = [tag.removeprefix(NEEDS_PREFIX) for tag in tags if tag.startswith(NEEDS_PREFIX)]
+    return [module for module in wanted if importlib.util.find_spec(module) is None]
 
 
 def pytest_runtest_setup(item):

@@ -110,3 +110,24 @@ def test_sync_rewrites_stale_badges_and_the_course_map(tmp_path):
     assert course.pip_source() in synced.cells[1].source
     readme = (tmp_path / "README.md").read_text()
     assert "[A title](Chapter01/New_name.ipynb)" in readme and "old\n" not in readme
+
+
+def test_cells_that_need_a_missing_optional_package_are_skipped(tmp_path):
+    import nbformat
+
+    notebook = nbformat.v4.new_notebook()
+    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3"}
+    missing = {"tags": ["needs-surely_not_installed_xyz"]}
+    notebook.cells = [
+        nbformat.v4.new_code_cell("import json"),
+        nbformat.v4.new_code_cell("import surely_not_installed_xyz", metadata=missing),
+        nbformat.v4.new_code_cell("import json as j", metadata={"tags": ["needs-json"]}),
+    ]
+    nbformat.write(notebook, tmp_path / "optional.ipynb")
+    shutil.copy(ROOT / "conftest.py", tmp_path / "conftest.py")
+    command = [sys.executable, "-m", "pytest", "--nbval-lax", "-p", "no:cacheprovider", "-q"]
+    result = subprocess.run(
+        [*command, "optional.ipynb"], cwd=tmp_path, capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "2 passed, 1 skipped" in result.stdout
