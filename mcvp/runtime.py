@@ -61,18 +61,23 @@ def seed_everything(seed: int = 0) -> None:
 def get_device(prefer: str | None = None):
     """Pick the fastest available ``torch.device``: CUDA, else Apple MPS, else CPU.
 
-    ``prefer`` (or the ``MCVP_DEVICE`` variable) forces a choice, e.g. ``"cpu"``.
+    ``prefer`` (or the ``MCVP_DEVICE`` variable) forces a choice, e.g. ``"cpu"``. The choice
+    is recorded as ``device`` (the GPU's name on CUDA) with :func:`record`.
     """
     import torch
 
     forced = prefer or os.environ.get("MCVP_DEVICE")
     if forced:
-        return torch.device(forced)
-    if torch.cuda.is_available():
-        return torch.device("cuda")
-    if torch.backends.mps.is_available():
-        return torch.device("mps")
-    return torch.device("cpu")
+        device = torch.device(forced)
+    elif torch.cuda.is_available():
+        device = torch.device("cuda")
+    elif torch.backends.mps.is_available():
+        device = torch.device("mps")
+    else:
+        device = torch.device("cpu")
+    name = torch.cuda.get_device_name(device) if device.type == "cuda" else device.type
+    record("device", name)  # kept with the results (python -m mcvp run reports it)
+    return device
 
 
 def _to_json(value: Any) -> Any:

@@ -38,6 +38,13 @@ def test_get_device_prefers_what_is_asked(monkeypatch):
     assert get_device().type in {"cuda", "mps", "cpu"}
 
 
+def test_get_device_records_the_choice(monkeypatch, tmp_path):
+    pytest.importorskip("torch")
+    monkeypatch.setenv("MCVP_RESULTS", str(tmp_path / "results.json"))
+    get_device("cpu")
+    assert json.loads((tmp_path / "results.json").read_text()) == {"device": "cpu"}
+
+
 def test_record_writes_json_only_when_asked(monkeypatch, tmp_path):
     torch = pytest.importorskip("torch")
     monkeypatch.delenv("MCVP_RESULTS", raising=False)

@@ -1,0 +1,164 @@
+"""Run notebooks headless and keep the evidence: ``python -m mcvp run``.
+
+Each notebook runs in a fresh kernel, in its own process (so a per-notebook time limit can stop
+it, kernel included), with its own ``MCVP_RESULTS`` file, so what it records with
+:func:`mcvp.record` is kept per notebook. The run writes, into the output folder:
+
+- ``<Chapter>/<Notebook>.ipynb``: the executed notebook, with outputs and plots;
+- ``<Chapter>/<Notebook>.html``: the same, rendered;
+- ``results.json`` and ``results.md``: per notebook its status, wall time, device, data source
+  and recorded results; a failure names the cell and the error.
+
+A failing or timed-out notebook is reported and the others still run.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+
+@dataclass
+class NotebookRun:
+    notebook: str  # path relative to the repository root, e.g. "Chapter01/Chain_rule.ipynb"
+    status: str = "not run"  # "passed", "failed" or "timeout"
+    seconds: float = 0.0
+    error: str = ""  # which cell, which error
+    results: dict = field(default_factory=dict)  # what the notebook recorded
+
+    @property
+    def device(self) -> str:
+        return str(self.results.get("device", ""))
+
+    @property
+    def data_source(self) -> str:
+        sources = {k.split(".", 1)[1]: v for k, v in self.results.items()
+                   if k.startswith("data_source.")}  # fmt: skip
+        return ", ".join(f"{name}: {source}" for name, source in sorted(sources.items()))
+
+
+def execute(notebook: Path, executed: Path, cell_timeout: int) -> None:
+    """Execute ``notebook`` in a fresh kernel and save it with outputs to ``executed`` (+ HTML).
+
+    Raises the cell's error, after saving what ran, if a cell fails.
+    """
+    import nbformat
+    from nbclient import NotebookClient
+    from nbclient.exceptions import CellExecutionError
+
+    nb = nbformat.read(notebook, as_version=4)
+    client = NotebookClient(nb, timeout=cell_timeout, kernel_name="python3",
+                            resources={"metadata": {"path": str(notebook.parent)}})  # fmt: skip
+    try:
+        client.execute()
+    except CellExecutionError as error:
+        failed = [(i, _cell_error(c)) for i, c in enumerate(nb.cells) if _cell_error(c)]
+        where = f"cell {failed[0][0]}: {failed[0][1]}" if failed else str(error).splitlines()[0]
+        raise RuntimeError(where) from None
+    finally:
+        executed.parent.mkdir(parents=True, exist_ok=True)
+        nbformat.write(nb, executed)
+        _write_html(nb, executed.with_suffix(".html"))
+
+
+def _cell_error(cell) -> str:
+    for output in cell.get("outputs", []):
+        if output.get("output_type") == "error":
+            return f"{output['ename']}: {output['evalue']}"
+    return ""
+
+
+def _write_html(nb, target: Path) -> None:
+    from nbconvert import HTMLExporter
+
+    body, _ = HTMLExporter().from_notebook_node(nb)
+    target.write_text(body, encoding="utf-8")
+
+
+def run_one(notebook: Path, root: Path, out: Path, env: dict, limit_s: float) -> NotebookRun:
+    """Run one notebook in a child process under ``limit_s`` seconds; never raises."""
+    relative = notebook.resolve().relative_to(root.resolve())
+    run = NotebookRun(relative.as_posix())
+    executed = out / relative
+    results_file, error_file = (executed.with_suffix(s) for s in (".results.json", ".error.txt"))
+    for stale in (results_file, error_file):
+        stale.unlink(missing_ok=True)
+    executed.parent.mkdir(parents=True, exist_ok=True)
+    command = [sys.executable, "-m", "mcvp.runner", str(notebook), str(executed), str(error_file)]
+    child_env = {**os.environ, **env, "MCVP_RESULTS": str(results_file)}
+    start = time.perf_counter()
+    child = subprocess.Popen(
+        command, env=child_env, start_new_session=True, text=True,
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+    )  # fmt: skip
+    try:
+        _, stderr = child.communicate(timeout=limit_s)
+        run.status = "passed" if child.returncode == 0 else "failed"
+        if child.returncode:
+            run.error = error_file.read_text() if error_file.exists() else stderr.strip()[-500:]
+    except subprocess.TimeoutExpired:
+        os.killpg(child.pid, signal.SIGKILL)  # the kernel too: it runs in the child's session
+        child.communicate()
+        run.status, run.error = "timeout", f"stopped after {limit_s:.0f} s"
+    run.seconds = round(time.perf_counter() - start, 1)
+    if results_file.exists():
+        run.results = json.loads(results_file.read_text())
+    return run
+
+
+def run_all(notebooks, root: Path, out: Path, env: dict, limit_s: float, jobs: int = 1,
+            progress=None) -> list[NotebookRun]:  # fmt: skip
+    """Run ``notebooks`` (``jobs`` at a time) and write ``results.json`` and ``results.md``."""
+    runs = {}
+    with ThreadPoolExecutor(max_workers=jobs) as pool:
+        futures = {pool.submit(run_one, nb, root, out, env, limit_s): nb for nb in notebooks}
+        for future in as_completed(futures):
+            run = future.result()
+            runs[futures[future]] = run
+            if progress is not None:
+                progress(run)
+    ordered = [runs[nb] for nb in notebooks]
+    write_reports(ordered, out)
+    return ordered
+
+
+def write_reports(runs: list[NotebookRun], out: Path) -> None:
+    rows = [{**asdict(r), "device": r.device, "data_source": r.data_source} for r in runs]
+    (out / "results.json").write_text(json.dumps(rows, indent=2) + "\n")
+    (out / "results.md").write_text(results_table(runs))
+
+
+def _short(value) -> str:
+    if isinstance(value, float):
+        return f"{value:.3g}"
+    return str(value)
+
+
+def results_table(runs: list[NotebookRun]) -> str:
+    """A Markdown table: notebook, status, seconds, device, data, key results."""
+    lines = ["| Notebook | Status | Seconds | Device | Data | Key results |",
+             "| --- | --- | ---: | --- | --- | --- |"]  # fmt: skip
+    for run in runs:
+        keys = {k: v for k, v in run.results.items()
+                if k != "device" and not k.startswith("data_source.")
+                and isinstance(v, (int, float, str, bool))}  # fmt: skip
+        shown = "; ".join(f"{k} {_short(v)}" for k, v in keys.items()) or run.error
+        lines.append(f"| {run.notebook} | {run.status} | {run.seconds:.1f} | {run.device} | "
+                     f"{run.data_source} | {shown.replace('|', '/')} |")  # fmt: skip
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":  # the child process of run_one
+    notebook, executed, error_file = (Path(a) for a in sys.argv[1:4])
+    try:
+        execute(notebook, executed, cell_timeout=int(os.environ.get("MCVP_CELL_TIMEOUT", "600")))
+    except Exception as error:  # noqa: BLE001 - reported to the parent, which carries on
+        error_file.write_text(str(error))
+        sys.exit(1)
