@@ -1,7 +1,8 @@
 """Command line of the course helpers.
 
 - ``python -m mcvp sync [--check]``: the README course map and every notebook's links;
-- ``python -m mcvp run [CHAPTER or NOTEBOOK ...] [--smoke] [--mirror DIR] [--out DIR] [--jobs N]``:
+- ``python -m mcvp run [CHAPTER or NOTEBOOK ...] [--smoke] [--offline] [--mirror DIR] [--out DIR]
+  [--jobs N] [--timeout S]``:
   execute notebooks headless and write their outputs and results (see :mod:`mcvp.runner`).
 """
 
@@ -26,6 +27,7 @@ def main(argv: list[str] | None = None) -> int:
     run = commands.add_parser("run", help="execute notebooks headless and keep their results")
     run.add_argument("targets", nargs="*", help="chapters (Chapter01) or notebooks; default all")
     run.add_argument("--smoke", action="store_true", help="smoke mode (MCVP_SMOKE=1)")
+    run.add_argument("--offline", action="store_true", help="no downloads (MCVP_OFFLINE=1)")
     run.add_argument("--mirror", type=Path, help="a local data mirror (MCVP_DATA_MIRROR)")
     run.add_argument("--out", type=Path, default=Path("runs"), help="output folder (runs/)")
     run.add_argument("--jobs", type=int, default=1, help="notebooks run at once (1)")
@@ -64,6 +66,8 @@ def run_notebooks(args) -> int:
 
     notebooks = select(args.root, args.targets)
     env = {"MCVP_SMOKE": "1" if args.smoke else "0"}
+    if args.offline:  # with --smoke: data neither cached nor mirrored becomes a stand-in
+        env["MCVP_OFFLINE"] = "1"
     if args.mirror:
         env["MCVP_DATA_MIRROR"] = str(args.mirror.resolve())
     if args.jobs > 1 and "OMP_NUM_THREADS" not in os.environ:  # share the cores, do not fight

@@ -9,7 +9,9 @@ it, kernel included), with its own ``MCVP_RESULTS`` file, so what it records wit
 - ``results.json`` and ``results.md``: per notebook its status, wall time, device, data source
   and recorded results; a failure names the cell and the error.
 
-A failing or timed-out notebook is reported and the others still run.
+A failing or timed-out notebook is reported and the others still run. Cells that cannot run here
+(tagged ``gpu`` without CUDA, or ``needs-<module>`` without that module) are skipped, as in the
+tests.
 """
 
 from __future__ import annotations
@@ -54,6 +56,9 @@ def execute(notebook: Path, executed: Path, cell_timeout: int) -> None:
     from nbclient.exceptions import CellExecutionError
 
     nb = nbformat.read(notebook, as_version=4)
+    for cell in nb.cells:  # as the tests do: no CUDA, no gpu cells; no extra, no cells needing it
+        if cannot_run(cell.metadata.get("tags", [])):
+            cell.metadata["tags"] = [*cell.metadata.get("tags", []), "skip-execution"]
     client = NotebookClient(nb, timeout=cell_timeout, kernel_name="python3",
                             resources={"metadata": {"path": str(notebook.parent)}})  # fmt: skip
     try:
@@ -66,6 +71,19 @@ def execute(notebook: Path, executed: Path, cell_timeout: int) -> None:
         executed.parent.mkdir(parents=True, exist_ok=True)
         nbformat.write(nb, executed)
         _write_html(nb, executed.with_suffix(".html"))
+
+
+def cannot_run(tags) -> bool:
+    """A cell tagged ``gpu`` without CUDA, or ``needs-<module>`` without that module."""
+    import importlib.util
+
+    if "gpu" in tags:
+        import torch
+
+        if not torch.cuda.is_available():
+            return True
+    needed = [tag.removeprefix("needs-") for tag in tags if tag.startswith("needs-")]
+    return any(importlib.util.find_spec(module) is None for module in needed)
 
 
 def _cell_error(cell) -> str:

@@ -29,7 +29,11 @@ def course(tmp_path):
         root / "Chapter01" / "Passing.ipynb",
         "from mcvp import record\nimport matplotlib.pyplot as plt",
         "plt.plot([1, 2]); plt.title('a plot'); plt.show()\nrecord('accuracy', 0.75)",
+        "import surely_not_installed_xyz",  # tagged below: skipped, as in the tests
     )
+    notebook = nbformat.read(passing, as_version=4)
+    notebook.cells[2].metadata["tags"] = ["needs-surely_not_installed_xyz"]
+    nbformat.write(notebook, passing)
     failing = write_notebook(
         root / "Chapter01" / "Failing.ipynb", "x = 1", "raise ValueError('the data is missing')"
     )
