@@ -15,13 +15,14 @@ below its folder, and the notebooks live in the chapter folders.
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import shutil
 import tempfile
 from collections import defaultdict
 
 import pytest
+
+from mcvp.runner import missing_modules  # needs-<module> tags, shared with the runner
 
 HERMETIC_DEFAULTS = {
     "MCVP_SMOKE": "1",
@@ -33,7 +34,6 @@ HERMETIC_DEFAULTS = {
 }
 OUTPUT_TIMEOUT_S = 60  # nbval waits only 5 s for a cell's output after it replied
 GPU_TAG = "gpu"
-NEEDS_PREFIX = "needs-"  # needs-<module>: an optional package the cell imports
 NOTEBOOK_SECONDS: dict[str, float] = defaultdict(float)  # filled in the controller process
 
 
@@ -83,13 +83,8 @@ def pytest_collection_modifyitems(config, items):
                 item.add_marker(pytest.mark.skip(reason="cell tagged 'gpu' and no CUDA here"))
     for item in cells:
         item.output_timeout = OUTPUT_TIMEOUT_S
-        for module in _missing_modules(item.cell.metadata.get("tags", [])):
+        for module in missing_modules(item.cell.metadata.get("tags", [])):
             item.add_marker(pytest.mark.skip(reason=f"cell needs '{module}', not installed"))
-
-
-def _missing_modules(tags) -> list[str]:
-    wanted = [tag.removeprefix(NEEDS_PREFIX) for tag in tags if tag.startswith(NEEDS_PREFIX)]
-    return [module for module in wanted if importlib.util.find_spec(module) is None]
 
 
 def pytest_runtest_setup(item):

@@ -448,6 +448,11 @@ def load_fashion_mnist() -> FashionMNISTTensors:
 
 # --------------------------------------------------------------------------- cats and dogs
 
+KAGGLE_LOGIN_ADVICE = (  # the first lines of every Kaggle dataset's ``manual`` advice
+    "Kaggle needs a login: on kaggle.com open Settings > API > Create New Token and save\n"
+    "the kaggle.json it downloads as ~/.kaggle/kaggle.json (chmod 600), or set\n"
+    "KAGGLE_USERNAME and KAGGLE_KEY; the course sends it to Kaggle and never prints it.\n"
+)
 _KAGGLE_CATS_DOGS = "https://www.kaggle.com/api/v1/datasets/download/tongpython/cat-and-dog"
 # The same Asirra photos, login-free, as Microsoft publishes them (PetImages/Cat, PetImages/Dog).
 _MICROSOFT_PET_IMAGES = (
@@ -553,10 +558,8 @@ register(
         unpack=unpack_cat_and_dog,
         make_standin=make_cat_and_dog_standin,
         manual=(
-            "Kaggle needs a login: on kaggle.com open Settings > API > Create New Token and save\n"
-            "the kaggle.json it downloads as ~/.kaggle/kaggle.json (chmod 600), or set\n"
-            "KAGGLE_USERNAME and KAGGLE_KEY; the course sends it to Kaggle and never prints it.\n"
-            "Or download the zip from the dataset page by hand. Microsoft's PetImages zip (the\n"
+            KAGGLE_LOGIN_ADVICE
+            + "Or download the zip from the dataset page by hand. Microsoft's PetImages zip (the\n"
             "second address above) needs no login and is rearranged into the same layout."
         ),
     )
@@ -1211,10 +1214,8 @@ register(
         unpack=lambda folder: unpack_archive(folder, "open-images-bus-trucks.zip"),
         make_standin=make_bus_trucks_standin,
         manual=(
-            "Kaggle needs a login: on kaggle.com open Settings > API > Create New Token and save\n"
-            "the kaggle.json it downloads as ~/.kaggle/kaggle.json (chmod 600), or set\n"
-            "KAGGLE_USERNAME and KAGGLE_KEY; the course sends it to Kaggle and never prints it.\n"
-            "Or download open-images-bus-trucks.zip from the dataset page by hand."
+            KAGGLE_LOGIN_ADVICE
+            + "Or download open-images-bus-trucks.zip from the dataset page by hand."
         ),
     )
 )

@@ -75,15 +75,20 @@ def execute(notebook: Path, executed: Path, cell_timeout: int) -> None:
 
 def cannot_run(tags) -> bool:
     """A cell tagged ``gpu`` without CUDA, or ``needs-<module>`` without that module."""
-    import importlib.util
-
     if "gpu" in tags:
         import torch
 
         if not torch.cuda.is_available():
             return True
+    return bool(missing_modules(tags))
+
+
+def missing_modules(tags) -> list[str]:
+    """The modules named by ``needs-<module>`` tags that cannot be imported here."""
+    import importlib.util
+
     needed = [tag.removeprefix("needs-") for tag in tags if tag.startswith("needs-")]
-    return any(importlib.util.find_spec(module) is None for module in needed)
+    return [module for module in needed if importlib.util.find_spec(module) is None]
 
 
 def _cell_error(cell) -> str:
