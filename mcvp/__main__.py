@@ -3,7 +3,8 @@
 - ``python -m mcvp sync [--check]``: the README course map and every notebook's links;
 - ``python -m mcvp run [CHAPTER or NOTEBOOK ...] [--smoke] [--offline] [--mirror DIR] [--out DIR]
   [--jobs N] [--timeout S]``:
-  execute notebooks headless and write their outputs and results (see :mod:`mcvp.runner`).
+  execute notebooks headless and write their outputs and results (see :mod:`mcvp.runner`);
+- ``python -m mcvp publish RUN_DIR [--readme README.md]``: the README's results section from a run.
 """
 
 from __future__ import annotations
@@ -33,9 +34,16 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--jobs", type=int, default=1, help="notebooks run at once (1)")
     run.add_argument("--timeout", type=float, default=1800, help="seconds per notebook (1800)")
     run.add_argument("--root", type=Path, default=Path.cwd(), help="repository root")
+    publish = commands.add_parser("publish", help="the README's results table from a run folder")
+    publish.add_argument("run_dir", type=Path, help="the --out folder of python -m mcvp run")
+    publish.add_argument("--readme", type=Path, default=Path("README.md"), help="README.md")
     args = parser.parse_args(argv)
     if args.command == "run":
-        return run_notebooks(args)
+        return run_notebooks(args, argv if argv is not None else sys.argv[1:])
+    if args.command == "publish":
+        runner.publish(args.run_dir, args.readme)
+        print(f"{args.readme}: results section from {args.run_dir}")
+        return 0
 
     changed = course.sync(args.root, check=args.check)
     verb = "out of date" if args.check else "updated"
@@ -61,7 +69,7 @@ def select(root: Path, targets: list[str]) -> list[Path]:
     return chosen
 
 
-def run_notebooks(args) -> int:
+def run_notebooks(args, argv: list[str]) -> int:
     from tqdm import tqdm
 
     notebooks = select(args.root, args.targets)
@@ -73,6 +81,8 @@ def run_notebooks(args) -> int:
     if args.jobs > 1 and "OMP_NUM_THREADS" not in os.environ:  # share the cores, do not fight
         env["OMP_NUM_THREADS"] = str(max(1, (os.cpu_count() or 1) // args.jobs))
     args.out.mkdir(parents=True, exist_ok=True)
+    mode = "smoke" if args.smoke else "full"
+    runner.write_run_info(args.out, mode, env, " ".join(["python -m mcvp", *argv]))
     bar = tqdm(total=len(notebooks), unit="notebook")
 
     def progress(run: runner.NotebookRun) -> None:

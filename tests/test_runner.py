@@ -71,3 +71,28 @@ def test_command_line_selects_chapters_and_notebooks(course, tmp_path, capsys):
     assert json.loads((out / "results.json").read_text())[0]["status"] == "passed"
     with pytest.raises(SystemExit, match="no notebook matches"):
         main(["run", "Chapter09", "--root", str(root), "--out", str(out)])
+
+
+def test_publish_writes_the_readme_results_section_from_a_run(course, tmp_path):
+    root, _ = course
+    out = tmp_path / "published"
+    assert main(["run", "Chapter01/Passing.ipynb", "--smoke", "--out", str(out),
+                 "--root", str(root)]) == 0  # fmt: skip
+    info = json.loads((out / "run.json").read_text())
+    assert info["mode"] == "smoke" and info["machine"]["cores"] >= 1 and "UTC" in info["date"]
+    assert info["command"].startswith("python -m mcvp run Chapter01/Passing.ipynb --smoke")
+    readme = tmp_path / "README.md"
+    readme.write_text(f"# Course\n\n{runner.RESULTS_START}\nold\n{runner.RESULTS_END}\n\nEnd.\n")
+    assert main(["publish", str(out), "--readme", str(readme)]) == 0
+    text = readme.read_text()
+    assert "old" not in text and text.endswith("\n\nEnd.\n") and "smoke mode" in text
+    row = next(line for line in text.splitlines() if "Passing" in line)
+    assert row.startswith("| [Chapter01/Passing](Chapter01/Passing.ipynb) | passed |")
+    assert "accuracy 0.75" in row and "none needed" in row
+    main(["publish", str(out), "--readme", str(readme)])
+    assert readme.read_text() == text  # publishing twice changes nothing
+
+
+def test_data_kinds_name_stand_ins():
+    run = {"results": {"data_source.a": "mirror", "data_source.b": "stand-in"}, "error": ""}
+    assert runner._data_kind(run) == "real (mirror) + stand-in"
