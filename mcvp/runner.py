@@ -115,13 +115,14 @@ def run_one(notebook: Path, root: Path, out: Path, env: dict, limit_s: float) ->
     """Run one notebook in a child process under ``limit_s`` seconds; never raises."""
     relative = notebook.resolve().relative_to(root.resolve())
     run = NotebookRun(relative.as_posix())
-    executed = out / relative
+    executed = out.resolve() / relative  # absolute: the kernel runs in the notebook's folder
     results_file, error_file = (executed.with_suffix(s) for s in (".results.json", ".error.txt"))
     for stale in (results_file, error_file):
         stale.unlink(missing_ok=True)
     executed.parent.mkdir(parents=True, exist_ok=True)
     command = [sys.executable, "-m", "mcvp.runner", str(notebook), str(executed), str(error_file)]
-    child_env = {**os.environ, **env, "MCVP_RESULTS": str(results_file)}
+    child_env = {"MCVP_CELL_TIMEOUT": str(int(limit_s)), **os.environ, **env,
+                 "MCVP_RESULTS": str(results_file)}  # fmt: skip  # a cell may use the whole limit
     start = time.perf_counter()
     child = subprocess.Popen(
         command, env=child_env, start_new_session=True, text=True,

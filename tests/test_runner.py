@@ -73,11 +73,13 @@ def test_command_line_selects_chapters_and_notebooks(course, tmp_path, capsys):
         main(["run", "Chapter09", "--root", str(root), "--out", str(out)])
 
 
-def test_publish_writes_the_readme_results_section_from_a_run(course, tmp_path):
+def test_publish_writes_the_readme_results_section_from_a_run(course, tmp_path, monkeypatch):
     root, _ = course
+    monkeypatch.chdir(tmp_path)
     out = tmp_path / "published"
-    assert main(["run", "Chapter01/Passing.ipynb", "--smoke", "--out", str(out),
-                 "--root", str(root)]) == 0  # fmt: skip
+    assert main(["run", "Chapter01/Passing.ipynb", "--smoke", "--out", "published",
+                 "--root", str(root)]) == 0  # fmt: skip  # a relative --out, as in the README
+    assert not (root / "Chapter01" / "published").exists()  # not beside the notebook
     info = json.loads((out / "run.json").read_text())
     assert info["mode"] == "smoke" and info["machine"]["cores"] >= 1 and "UTC" in info["date"]
     assert info["command"].startswith("python -m mcvp run Chapter01/Passing.ipynb --smoke")
