@@ -1570,12 +1570,12 @@ ADE20K_SPLITS = ("training", "validation")
 
 
 def _draw_table(paint: _Painter, value: int, box, colour) -> None:
-    """A side view of a table: a thick top and two legs."""
+    """A side view of a table (or a chair's seat): a thick top and two legs."""
     import cv2
 
     x0, y0, x1, y1 = box
-    top = max(4, (y1 - y0) // 5)
-    leg = max(3, (x1 - x0) // 12)
+    top = max(4, (y1 - y0) // 3)
+    leg = max(3, (x1 - x0) // 8)
     paint.draw(lambda t, c: cv2.rectangle(t, (x0, y0), (x1 - 1, y0 + top), c, -1), value, colour)
     for lx in (x0 + leg, x1 - 2 * leg):
         paint.draw(lambda t, c, lx=lx: cv2.rectangle(t, (lx, y0 + top), (lx + leg, y1 - 1), c, -1),
@@ -1609,7 +1609,7 @@ def _draw_room(rng: np.random.Generator, width: int, height: int):
         if category == 4:
             _draw_person(paint, instance, (x0, y0, x1, y1), rng.integers(20, 230, 3))
         elif category == 6:
-            _draw_table(paint, instance, (x0, y0, x1, y1), (40, 70, 110))
+            _draw_table(paint, instance, (x0, y0, x1, y1), (60, 130, 40))  # green tables
         elif category == 8:  # a red seat on two legs with a back rest
             _draw_table(paint, instance, (x0, y0, x1, y1), (30, 30, 160))
             back = (x0, y0 - (x1 - x0) // 2), (x0 + max(3, (x1 - x0) // 8), y0)

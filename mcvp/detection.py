@@ -222,12 +222,13 @@ def _conv_block(in_channels: int, out_channels: int) -> torch.nn.Sequential:
     )
 
 
-def small_mask_rcnn(image_size: int, num_classes: int):
+def small_mask_rcnn(image_size: int, num_classes: int, aspect_ratios=(1.0, 2.0, 3.0)):
     """torchvision's ``MaskRCNN`` around a four-block CNN (stride 16, 64 channels), about 0.6 M
     parameters: what Chapter 9 trains from scratch where COCO weights cannot be had (offline CI).
 
-    ``num_classes`` counts the background (label 0). Anchors suit upright objects (aspect ratios
-    1, 2, 3 = height / width) of 0.2 to 0.8 of the ``image_size`` square the photos are resized to.
+    ``num_classes`` counts the background (label 0). The anchors are 0.2 to 0.8 of the
+    ``image_size`` square the photos are resized to; the default ``aspect_ratios`` (height /
+    width 1, 2, 3) suit upright people, wide objects such as tables want (0.5, 1, 2).
     """
     from torch import nn
     from torchvision.models.detection import MaskRCNN
@@ -245,7 +246,7 @@ def small_mask_rcnn(image_size: int, num_classes: int):
         num_classes=None,  # the predictors below set it
         min_size=image_size,
         max_size=image_size,
-        rpn_anchor_generator=AnchorGenerator(sizes=(sides,), aspect_ratios=((1.0, 2.0, 3.0),)),
+        rpn_anchor_generator=AnchorGenerator(sizes=(sides,), aspect_ratios=(tuple(aspect_ratios),)),
         rpn_pre_nms_top_n_train=200,
         rpn_post_nms_top_n_train=100,
         rpn_pre_nms_top_n_test=100,
