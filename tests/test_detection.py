@@ -59,42 +59,43 @@ def generated_detections(seed, n_images=12, n_classes=3):
     return predictions, targets
 
 
-def coco_average_precision(predictions, targets):
-    """AP@[.5:.95] and AP@.5 per the official pycocotools evaluation."""
+def coco_average_precision(predictions, targets, iou_type="bbox"):
+    """AP@[.5:.95] and AP@.5 per the official pycocotools evaluation, of boxes (``bbox``) or
+    of instance masks (``segm``, RLE-encoded)."""
+    from pycocotools import mask as rle
     from pycocotools.coco import COCO
     from pycocotools.cocoeval import COCOeval
 
-    def xywh(box):
+    def described(box, mask):
+        """The annotation fields that say where an object is, with its area."""
+        if iou_type == "segm":
+            encoded = rle.encode(np.asfortranarray(mask.numpy().astype(np.uint8)))
+            return {"segmentation": encoded, "area": float(mask.sum())}
         x0, y0, x1, y1 = (float(v) for v in box)
-        return [x0, y0, x1 - x0, y1 - y0]
+        return {"bbox": [x0, y0, x1 - x0, y1 - y0], "area": (x1 - x0) * (y1 - y0)}
 
-    classes = sorted({int(c) for t in targets for c in t["labels"]})
-    images = [{"id": i, "width": 100, "height": 100} for i in range(len(targets))]
+    def objects(d):
+        masks = d.get("masks", [None] * len(d["labels"]))
+        return zip(d["boxes"], masks, d["labels"], strict=True)
+
     annotations = []
     for i, target in enumerate(targets):
-        for box, label in zip(target["boxes"], target["labels"], strict=True):
-            x, y, w, h = xywh(box)
-            annotations.append(
-                {
-                    "id": len(annotations) + 1,
-                    "image_id": i,
-                    "iscrowd": 0,
-                    "category_id": int(label),
-                    "bbox": [x, y, w, h],
-                    "area": w * h,
-                }
-            )
+        for box, mask, label in objects(target):
+            annotations.append({"id": len(annotations) + 1, "image_id": i, "iscrowd": 0,
+                                "category_id": int(label), **described(box, mask)})  # fmt: skip
     truth = COCO()
-    truth.dataset = {"images": images, "annotations": annotations,
-                     "categories": [{"id": c} for c in classes]}  # fmt: skip
+    images = [{"id": i, "width": 100, "height": 100} for i in range(len(targets))]
+    categories = [{"id": c} for c in sorted({int(c) for t in targets for c in t["labels"]})]
+    truth.dataset = {"images": images, "annotations": annotations, "categories": categories}
     with contextlib.redirect_stdout(io.StringIO()):
         truth.createIndex()
         detections = truth.loadRes([
-            {"image_id": i, "category_id": int(label), "bbox": xywh(box), "score": float(score)}
+            {"image_id": i, "category_id": int(label), "score": float(score),
+             **described(box, mask)}
             for i, p in enumerate(predictions)
-            for box, label, score in zip(p["boxes"], p["labels"], p["scores"], strict=True)
+            for (box, mask, label), score in zip(objects(p), p["scores"], strict=True)
         ])  # fmt: skip
-        evaluation = COCOeval(truth, detections, "bbox")
+        evaluation = COCOeval(truth, detections, iou_type)
         evaluation.evaluate()
         evaluation.accumulate()
         evaluation.summarize()
@@ -117,40 +118,6 @@ def with_masks(detections):
     return detections
 
 
-def coco_mask_average_precision(predictions, targets):
-    """AP@[.5:.95] and AP@.5 of instance masks per pycocotools (``segm``, RLE-encoded)."""
-    from pycocotools import mask as rle
-    from pycocotools.coco import COCO
-    from pycocotools.cocoeval import COCOeval
-
-    def encoded(mask):
-        return rle.encode(np.asfortranarray(mask.numpy().astype(np.uint8)))
-
-    annotations = []
-    for i, target in enumerate(targets):
-        for mask, label in zip(target["masks"], target["labels"], strict=True):
-            annotations.append({"id": len(annotations) + 1, "image_id": i, "iscrowd": 0,
-                                "category_id": int(label), "segmentation": encoded(mask),
-                                "area": float(mask.sum())})  # fmt: skip
-    truth = COCO()
-    images = [{"id": i, "width": 100, "height": 100} for i in range(len(targets))]
-    categories = [{"id": c} for c in range(3)]
-    truth.dataset = {"images": images, "annotations": annotations, "categories": categories}
-    with contextlib.redirect_stdout(io.StringIO()):
-        truth.createIndex()
-        detections = truth.loadRes([
-            {"image_id": i, "category_id": int(label), "segmentation": encoded(mask),
-             "score": float(score)}
-            for i, p in enumerate(predictions)
-            for mask, label, score in zip(p["masks"], p["labels"], p["scores"], strict=True)
-        ])  # fmt: skip
-        evaluation = COCOeval(truth, detections, "segm")
-        evaluation.evaluate()
-        evaluation.accumulate()
-        evaluation.summarize()
-    return evaluation.stats[0], evaluation.stats[1]
-
-
 def test_mask_iou_by_hand():
     square = torch.zeros(1, 4, 4, dtype=torch.bool)
     square[0, :2, :2] = True  # 4 pixels
@@ -163,7 +130,7 @@ def test_mask_iou_by_hand():
 def test_mask_map_equals_pycocotools(seed):
     pytest.importorskip("pycocotools")
     predictions, targets = (with_masks(d) for d in generated_detections(seed))
-    coco_map, coco_ap50 = coco_mask_average_precision(predictions, targets)
+    coco_map, coco_ap50 = coco_average_precision(predictions, targets, "segm")
     ours = mean_average_precision(predictions, targets, COCO_IOU_THRESHOLDS, 101, "masks")
     ours50 = mean_average_precision(predictions, targets, (0.5,), 101, "masks")
     assert ours["map"] == pytest.approx(coco_map, abs=1e-6)
