@@ -145,13 +145,15 @@ def run_one(notebook: Path, root: Path, out: Path, env: dict, limit_s: float) ->
 
 def run_all(notebooks, root: Path, out: Path, env: dict, limit_s: float, jobs: int = 1,
             progress=None) -> list[NotebookRun]:  # fmt: skip
-    """Run ``notebooks`` (``jobs`` at a time) and write ``results.json`` and ``results.md``."""
+    """Run ``notebooks`` (``jobs`` at a time) and write ``results.json`` and ``results.md``,
+    updated after every notebook, so a run that is stopped early keeps what it measured."""
     runs = {}
     with ThreadPoolExecutor(max_workers=jobs) as pool:
         futures = {pool.submit(run_one, nb, root, out, env, limit_s): nb for nb in notebooks}
         for future in as_completed(futures):
             run = future.result()
             runs[futures[future]] = run
+            write_reports([runs[nb] for nb in notebooks if nb in runs], out)
             if progress is not None:
                 progress(run)
     ordered = [runs[nb] for nb in notebooks]
