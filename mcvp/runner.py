@@ -245,7 +245,7 @@ def results_section(out: Path) -> str:
         f"{passed} of {len(rows)} notebooks passed, in {sum(r['seconds'] for r in rows) / 60:.0f} "
         f"minutes. Data: {sum('real' in k for k in kinds)} notebooks on real data, "
         f"{sum('stand-in' in k for k in kinds)} on synthetic stand-ins (numbers that only show the "
-        "code works), the rest need none or draw their own.",
+        f"code works), the rest need none or draw their own. Command: `{info['command']}`.",
         "",
         "| Notebook | Status | Seconds | Data | Key results |",
         "| --- | --- | ---: | --- | --- |",
